@@ -1,0 +1,245 @@
+//! The gateway's runtime configuration: typed, defaulted, validated per field.
+//!
+//! Storage keeps only the fields an admin set (a JSON object of overrides); the effective
+//! config is the defaults with the overrides applied. The upstream default comes from the
+//! `UPSTREAM_BASE_URL` var so a deployment (or the test suite) can point the gateway at
+//! another host without touching the database.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Google's public Gemini API endpoint.
+pub const GOOGLE_UPSTREAM: &str = "https://generativelanguage.googleapis.com";
+
+/// Per-field validation messages, keyed by field name.
+pub type FieldErrors = BTreeMap<String, String>;
+
+/// Effective gateway configuration. Every field has a default; see `Config::defaults`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    /// Base URL requests are forwarded to. `https://` only, except `http://` to a loopback
+    /// host (local development and tests). No path, query or trailing slash.
+    pub upstream_base_url: String,
+    /// Upstream attempts per client request (1–10), each on a different pool key.
+    pub max_attempts: u32,
+    /// Request bodies up to this size are held in memory so they can be replayed on another
+    /// key; larger bodies get exactly one attempt. 0–64 MiB.
+    pub replay_cap_bytes: u64,
+    /// Time allowed for the upstream's response headers, per attempt (1 s–15 min).
+    pub request_timeout_ms: u64,
+    /// Days request-log rows are kept (1–3650).
+    pub log_retention_days: u32,
+    /// Upper bound on stored request-log rows; the oldest go first (1000–100,000,000).
+    pub log_max_rows: u64,
+    /// Store request/response bodies in the log (truncated and redacted). Off by default.
+    pub log_bodies: bool,
+    /// Bytes of each body kept when `log_bodies` is on (256–65536).
+    pub log_body_cap_bytes: u32,
+    /// Browser origins allowed to call the proxy (CORS). Empty: no cross-origin access.
+    pub cors_allowed_origins: Vec<String>,
+    /// Default requests-per-minute cap per pool key (0 = no cap), so free-tier keys are not
+    /// pushed into Google's 429s. A key's own cap overrides it.
+    pub key_rpm_default: u32,
+}
+
+impl Config {
+    /// The defaults, with the upstream taken from the environment when given.
+    pub fn defaults(env_upstream: Option<&str>) -> Config {
+        Config {
+            upstream_base_url: env_upstream
+                .map(|u| u.trim_end_matches('/').to_string())
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| GOOGLE_UPSTREAM.to_string()),
+            max_attempts: 3,
+            replay_cap_bytes: 16 * 1024 * 1024,
+            request_timeout_ms: 600_000,
+            log_retention_days: 30,
+            log_max_rows: 1_000_000,
+            log_bodies: false,
+            log_body_cap_bytes: 4096,
+            cors_allowed_origins: Vec::new(),
+            key_rpm_default: 0,
+        }
+    }
+
+    /// Defaults plus stored overrides. Overrides that no longer parse or validate (e.g. after
+    /// an upgrade tightened a rule) are ignored field by field rather than failing requests.
+    pub fn effective(env_upstream: Option<&str>, overrides: &Map<String, Value>) -> Config {
+        let mut cfg = Config::defaults(env_upstream);
+        for (k, v) in overrides {
+            let mut single = Map::new();
+            single.insert(k.clone(), v.clone());
+            let mut trial = cfg.clone();
+            if trial.apply(&single).is_ok() {
+                cfg = trial;
+            }
+        }
+        cfg
+    }
+
+    /// Applies a partial update. On any error nothing is applied and every bad field is
+    /// reported (unknown fields included).
+    pub fn apply(&mut self, patch: &Map<String, Value>) -> Result<(), FieldErrors> {
+        let mut next = self.clone();
+        let mut errors = FieldErrors::new();
+        for (field, value) in patch {
+            if let Err(msg) = next.set_field(field, value) {
+                errors.insert(field.clone(), msg);
+            }
+        }
+        if errors.is_empty() {
+            *self = next;
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn set_field(&mut self, field: &str, v: &Value) -> Result<(), String> {
+        match field {
+            "upstream_base_url" => self.upstream_base_url = validate_upstream(&string(v)?)?,
+            "max_attempts" => self.max_attempts = ranged(v, 1, 10)? as u32,
+            "replay_cap_bytes" => self.replay_cap_bytes = ranged(v, 0, 64 * 1024 * 1024)?,
+            "request_timeout_ms" => self.request_timeout_ms = ranged(v, 1_000, 900_000)?,
+            "log_retention_days" => self.log_retention_days = ranged(v, 1, 3650)? as u32,
+            "log_max_rows" => self.log_max_rows = ranged(v, 1_000, 100_000_000)?,
+            "log_bodies" => self.log_bodies = v.as_bool().ok_or("must be true or false")?,
+            "log_body_cap_bytes" => self.log_body_cap_bytes = ranged(v, 256, 65_536)? as u32,
+            "cors_allowed_origins" => self.cors_allowed_origins = origins(v)?,
+            "key_rpm_default" => self.key_rpm_default = ranged(v, 0, 100_000)? as u32,
+            _ => return Err("unknown setting".into()),
+        }
+        Ok(())
+    }
+}
+
+fn string(v: &Value) -> Result<String, String> {
+    v.as_str().map(str::to_string).ok_or_else(|| "must be a string".into())
+}
+
+fn ranged(v: &Value, min: u64, max: u64) -> Result<u64, String> {
+    match v.as_u64() {
+        Some(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("must be a whole number from {min} to {max}")),
+    }
+}
+
+fn origins(v: &Value) -> Result<Vec<String>, String> {
+    let list = v.as_array().ok_or("must be a list of origins")?;
+    if list.len() > 100 {
+        return Err("at most 100 origins".into());
+    }
+    list.iter()
+        .map(|o| {
+            let o = o.as_str().ok_or("each origin must be a string")?.trim_end_matches('/');
+            if o == "*" || parse_origin(o).is_some_and(|(_, _, path)| path.is_empty()) {
+                Ok(o.to_string())
+            } else {
+                Err(format!("{o:?} is not an origin like https://app.example.com (or *)"))
+            }
+        })
+        .collect()
+}
+
+/// Checks an upstream base URL: https, or http to loopback; no path beyond `/`, no query.
+pub fn validate_upstream(url: &str) -> Result<String, String> {
+    let url = url.trim().trim_end_matches('/');
+    let (scheme, host, path) = parse_origin(url).ok_or("must be an absolute URL like https://host")?;
+    if !path.is_empty() {
+        return Err("must not have a path, query or fragment".into());
+    }
+    match scheme {
+        "https" => Ok(url.to_string()),
+        "http" if is_loopback(host) => Ok(url.to_string()),
+        "http" => Err("must use https (http is allowed only for loopback hosts)".into()),
+        _ => Err("must use https".into()),
+    }
+}
+
+/// Splits `scheme://host[:port]rest` into (scheme, host without port, rest).
+fn parse_origin(url: &str) -> Option<(&str, &str, &str)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    if authority.is_empty() || authority.contains('@') || authority.contains(char::is_whitespace) {
+        return None;
+    }
+    let host = if authority.starts_with('[') {
+        &authority[..authority.find(']')? + 1]
+    } else {
+        authority.rsplit_once(':').map_or(authority, |(h, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) { h } else { authority }
+        })
+    };
+    Some((scheme, host, &rest[end..]))
+}
+
+fn is_loopback(host: &str) -> bool {
+    let octets: Vec<&str> = host.split('.').collect();
+    host == "localhost"
+        || host == "[::1]"
+        || (octets.len() == 4 && octets[0] == "127" && octets.iter().all(|o| o.parse::<u8>().is_ok()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn defaults_take_env_upstream() {
+        assert_eq!(Config::defaults(None).upstream_base_url, GOOGLE_UPSTREAM);
+        assert_eq!(Config::defaults(Some("http://127.0.0.1:9911/")).upstream_base_url, "http://127.0.0.1:9911");
+    }
+
+    #[test]
+    fn upstream_rules() {
+        assert!(validate_upstream("https://example.com").is_ok());
+        assert!(validate_upstream("http://127.0.0.1:9911").is_ok());
+        assert!(validate_upstream("http://localhost:1").is_ok());
+        assert!(validate_upstream("http://[::1]:1").is_ok());
+        assert!(validate_upstream("http://example.com").unwrap_err().contains("https"));
+        assert!(validate_upstream("ftp://example.com").is_err());
+        assert!(validate_upstream("https://example.com/v1").is_err());
+        assert!(validate_upstream("https://user@example.com").is_err());
+        assert!(validate_upstream("example.com").is_err());
+        assert!(validate_upstream("http://127.0.0.1.evil.com").is_err());
+        assert!(validate_upstream("http://127.0.0.1:99999x").is_err());
+    }
+
+    #[test]
+    fn apply_is_all_or_nothing_with_every_error() {
+        let mut c = Config::defaults(None);
+        let before = c.clone();
+        let errs = c
+            .apply(&obj(json!({"max_attempts": 0, "log_bodies": "yes", "bogus": 1, "replay_cap_bytes": 10})))
+            .unwrap_err();
+        assert_eq!(errs.keys().collect::<Vec<_>>(), vec!["bogus", "log_bodies", "max_attempts"]);
+        assert_eq!(c, before);
+        c.apply(&obj(json!({"max_attempts": 5, "cors_allowed_origins": ["https://app.example.com/"]}))).unwrap();
+        assert_eq!(c.max_attempts, 5);
+        assert_eq!(c.cors_allowed_origins, vec!["https://app.example.com"]);
+    }
+
+    #[test]
+    fn wrong_types_and_ranges() {
+        let mut c = Config::defaults(None);
+        for bad in [json!({"max_attempts": "3"}), json!({"max_attempts": 3.5}), json!({"max_attempts": -1}),
+                    json!({"request_timeout_ms": 10}), json!({"cors_allowed_origins": "https://a"}),
+                    json!({"cors_allowed_origins": ["https://a/path"]}), json!({"upstream_base_url": 5})] {
+            assert!(c.apply(&obj(bad.clone())).is_err(), "{bad} must fail");
+        }
+    }
+
+    #[test]
+    fn effective_skips_stale_overrides() {
+        let c = Config::effective(None, &obj(json!({"max_attempts": 99, "log_retention_days": 7})));
+        assert_eq!(c.max_attempts, 3);
+        assert_eq!(c.log_retention_days, 7);
+    }
+}

@@ -1,0 +1,13 @@
+//! Platform-free logic of the Gemini Poise gateway.
+//!
+//! Nothing here depends on the Workers runtime: time arrives as `now_ms` arguments and
+//! randomness as byte slices, so everything is tested by plain `cargo test`. The `worker`
+//! crate adapts these functions to D1, KV, Durable Objects and `fetch`.
+
+pub mod admin;
+pub mod pool;
+pub mod redact;
+pub mod config;
+pub mod error;
+pub mod proxy;
+pub mod token;

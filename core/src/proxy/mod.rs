@@ -1,0 +1,7 @@
+//! The request-side rules of the proxy: where client credentials live, which headers cross
+//! the gateway, how paths map to upstream calls, and when an attempt may be retried.
+
+pub mod credentials;
+pub mod headers;
+pub mod route;
+pub mod upload;

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# One-time, idempotent toolchain setup from the package registries only (crates.io, npm,
+# Debian). Skips whatever is already installed at the right version.
+#   --with-browser   also install Debian's chromium (for the admin UI browser tests)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1;34m[bootstrap]\033[0m %s\n' "$*"; }
+
+# The wasm-bindgen CLI must equal the wasm-bindgen crate in Cargo.lock (toolchain.md P14).
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
+worker_build_version=0.8.7
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! worker-build --version 2>/dev/null | grep -q "$worker_build_version"; then
+  say "installing worker-build $worker_build_version (about 5 minutes on 2 cores)"
+  cargo install worker-build --version "$worker_build_version" --locked
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -q "$bindgen_version"; then
+  say "installing wasm-bindgen-cli $bindgen_version (about 3 minutes)"
+  # Not --locked: its lock file pins a crate version the registry no longer serves (toolchain.md P2).
+  cargo install wasm-bindgen-cli --version "$bindgen_version"
+fi
+
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+if [[ "${1:-}" == "--with-browser" ]] && ! command -v chromium >/dev/null; then
+  say "installing Debian's chromium for the browser tests"
+  if [[ $(id -u) -eq 0 ]]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core
+fi

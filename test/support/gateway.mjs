@@ -1,0 +1,94 @@
+// Runs the built Worker under `wrangler dev` (workerd, local D1/KV/DO) with its own state
+// directory, pointed at a fake upstream. Stopping and starting again keeps the state, which
+// is how the restart tests work.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { root } from "./paths.mjs";
+import { execLocal, seedSql } from "../../scripts/seed.mjs";
+
+const wranglerCli = path.join(root, "node_modules", "wrangler", "wrangler-dist", "cli.js");
+const quietEnv = {
+  ...process.env,
+  CI: "true",
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_SEND_ERROR_REPORTS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+};
+
+export async function freePort() {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Applies the D1 migrations to a local state directory. */
+export function migrate(persistTo) {
+  execFileSync(process.execPath, [wranglerCli, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], {
+    cwd: root, env: quietEnv, stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+/**
+ * Starts a gateway. `vars` are extra Worker vars (e.g. ADMIN_SETUP_TOKEN).
+ * Returns { url, persistTo, seed(), sql(), stop(), restart() }.
+ */
+export async function startGateway({ upstream, vars = {}, persistTo } = {}) {
+  persistTo ??= mkdtempSync(path.join(os.tmpdir(), "poise-state-"));
+  migrate(persistTo);
+  const allVars = { UPSTREAM_BASE_URL: upstream, ...vars };
+  let child;
+  let url;
+  let output = "";
+
+  const start = async () => {
+    const port = await freePort();
+    const args = [wranglerCli, "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()),
+      "--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", "warn"];
+    for (const [k, v] of Object.entries(allVars)) if (v !== undefined) args.push("--var", `${k}:${v}`);
+    child = spawn(process.execPath, args, { cwd: root, env: quietEnv, stdio: ["ignore", "pipe", "pipe"] });
+    output = "";
+    child.stderr.on("data", (d) => { output += d; });
+    child.stdout.on("data", (d) => { output += d; });
+    url = `http://127.0.0.1:${port}`;
+    const exited = new Promise((_, reject) => child.once("exit", (c) => reject(new Error(`wrangler dev exited (${c}):\n${output}`))));
+    // Ready when the Worker answers its liveness route.
+    const ready = (async () => {
+      for (;;) {
+        try {
+          const r = await fetch(`${url}/healthz`);
+          if (r.status === 200) return;
+        } catch { /* not listening yet */ }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    await Promise.race([ready, exited]);
+  };
+
+  const stop = async () => {
+    if (!child || child.exitCode !== null) return;
+    const done = new Promise((r) => child.once("exit", r));
+    child.kill("SIGINT");
+    const t = setTimeout(() => child.kill("SIGKILL"), 10000);
+    await done;
+    clearTimeout(t);
+  };
+
+  await start();
+  return {
+    get url() { return url; },
+    persistTo,
+    logs: () => output,
+    /** Seeds pool keys and (optionally) a known client token directly into D1. */
+    seed: (opts) => execLocal(seedSql(opts), persistTo),
+    /** Runs SQL against the gateway's local D1 (for test set-up only). */
+    sql: (text) => execLocal(text, persistTo),
+    stop,
+    restart: async () => { await stop(); await start(); },
+  };
+}

@@ -1,0 +1,8 @@
+//! Names of the Worker's bindings and vars, as declared in `wrangler.toml`.
+
+pub const DB: &str = "DB";
+pub const SESSIONS: &str = "SESSIONS";
+pub const KEY_STATE: &str = "KEY_STATE";
+pub const ASSETS: &str = "ASSETS";
+pub const UPSTREAM_BASE_URL: &str = "UPSTREAM_BASE_URL";
+pub const ADMIN_SETUP_TOKEN: &str = "ADMIN_SETUP_TOKEN";

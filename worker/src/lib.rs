@@ -1,0 +1,33 @@
+//! Gemini Poise as a Cloudflare Worker: the thin adapter between the Workers runtime and the
+//! platform-free logic in `poise-core`.
+//!
+//! Routing: `/healthz` (public liveness), `/api/*` (admin API), the Gemini proxy paths
+//! (`/{version}/…`, `/upload/…`, `/download/…`); any other path the Worker sees is a JSON 404.
+//! The admin UI's files are served by the `[assets]` binding before the Worker runs.
+
+mod bindings;
+mod durable;
+mod http;
+mod proxy;
+mod store;
+
+use http::RawUrl;
+use poise_core::proxy::route::{surface, Surface};
+use serde_json::json;
+use worker::{event, Context, Env, Request, Response};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let raw = RawUrl::parse(&req.inner().url());
+    match surface(&raw.path) {
+        Surface::None => route_other(&raw),
+        s => proxy::handle(req, env, ctx, raw, s).await,
+    }
+}
+
+fn route_other(raw: &RawUrl) -> worker::Result<Response> {
+    match raw.path.as_str() {
+        "/healthz" => http::json(200, &json!({"status": "ok"})),
+        _ => http::json(404, &json!({"error": {"code": 404, "message": "Gemini Poise gateway: no such route", "status": "NOT_FOUND"}})),
+    }
+}

@@ -1,0 +1,22 @@
+//! Queries on `resource_owners`: which pool key owns a per-project resource (an upload in
+//! progress, a file, a cachedContent…), so later calls naming it use the same key.
+
+use worker::D1Database;
+
+/// Records that `key_id` owns `name` (idempotent: the first owner wins).
+pub async fn record(db: &D1Database, name: &str, key_id: i64, now_ms: u64) -> worker::Result<()> {
+    db.prepare("INSERT INTO resource_owners (name, key_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO NOTHING")
+        .bind(&[name.into(), (key_id as f64).into(), (now_ms as f64).into()])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+/// The key that owns `name`, if recorded.
+pub async fn owner(db: &D1Database, name: &str) -> worker::Result<Option<i64>> {
+    db.prepare("SELECT key_id FROM resource_owners WHERE name = ?1")
+        .bind(&[name.into()])?
+        .first::<f64>(Some("key_id"))
+        .await
+        .map(|v| v.map(|f| f as i64))
+}
