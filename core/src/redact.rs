@@ -298,7 +298,10 @@ mod tests {
             ("xAIzaSyD3mo_Key-0123456789abcdefghijk9Qz", &[]),
             ("FAQ.abcdefghijklmnopqrstuvwxyz", &[]),
             ("use AQ.Ab8RN6LfakeKey-For_Tests.0123456789xyzTq_w.", &[AUTH]),
-            ("a AIzaSyD3mo_Key-0123456789abcdefghijk9Qz b AQ.Ab8RN6LfakeKey-For_Tests.0123456789xyzTq_w", &[CLASSIC, AUTH]),
+            (
+                "a AIzaSyD3mo_Key-0123456789abcdefghijk9Qz b AQ.Ab8RN6LfakeKey-For_Tests.0123456789xyzTq_w",
+                &[CLASSIC, AUTH],
+            ),
         ];
         for (input, expected) in cases {
             let found: Vec<&str> = find_keys(input, Match::Strict).map(|s| s.as_str(input)).collect();

@@ -156,7 +156,9 @@ mod tests {
             ),
             (
                 ".env fragments",
-                format!("GEMINI_API_KEY={K1}\nexport GOOGLE_API_KEY='{K3}'\n# https://aistudio.google.com/app/apikey\n"),
+                format!(
+                    "GEMINI_API_KEY={K1}\nexport GOOGLE_API_KEY='{K3}'\n# https://aistudio.google.com/app/apikey\n"
+                ),
                 result(&[K1, K3], 0, 0),
             ),
             (

@@ -103,8 +103,12 @@ pub fn hash_password(password: &str, salt: &[u8; 16], iterations: u32) -> String
 
 /// Checks `password` against a stored hash, comparing the derived bytes in constant time.
 ///
-/// `Ok(false)` is a wrong password; `Err` means the stored string itself is unusable (a bug or a corrupted row,
-/// which the worker should log and treat as a failed sign-in).
+/// `Ok(false)` is a wrong password.
+///
+/// # Errors
+///
+/// [`PasswordError`] when the stored string itself is unusable (another scheme, or a corrupted row); the worker
+/// should log it and treat the sign-in as failed.
 pub fn verify_password(password: &str, stored: &str) -> Result<bool, PasswordError> {
     let stored = StoredHash::parse(stored)?;
     let derived = derive(password, &stored.salt, stored.iterations);
@@ -119,7 +123,9 @@ pub fn needs_rehash(stored: &str, current_iterations: u32) -> bool {
 
 /// Checks a new admin password: [`MIN_PASSWORD_CHARS`] to [`MAX_PASSWORD_CHARS`] characters, not only whitespace.
 ///
-/// The error is a sentence for the admin UI.
+/// # Errors
+///
+/// A sentence for the admin UI saying which rule the password breaks.
 pub fn validate_new_password(p: &str) -> Result<(), &'static str> {
     let chars = p.chars().count();
     if chars < MIN_PASSWORD_CHARS {
@@ -213,12 +219,8 @@ mod tests {
     #[test]
     fn needs_rehash_table() {
         let stored = hash_password("p", &SALT, 1_000);
-        let cases: &[(&str, u32, bool)] = &[
-            (&stored, 1_000, false),
-            (&stored, 999, false),
-            (&stored, 1_001, true),
-            ("garbage", 1, true),
-        ];
+        let cases: &[(&str, u32, bool)] =
+            &[(&stored, 1_000, false), (&stored, 999, false), (&stored, 1_001, true), ("garbage", 1, true)];
         for (stored, current, expected) in cases {
             assert_eq!(needs_rehash(stored, *current), *expected, "{stored:?} at {current}");
         }
@@ -232,9 +234,9 @@ mod tests {
             ("", false),
             ("elevenchars", false),
             ("twelve chars", true),
-            ("пароль-пароль", true),  // 13 characters, 25 bytes
-            ("äöüäöü", false),        // 12 bytes but 6 characters
-            ("            ", false),  // 12 spaces
+            ("пароль-пароль", true), // 13 characters, 25 bytes
+            ("äöüäöü", false),       // 12 bytes but 6 characters
+            ("            ", false), // 12 spaces
             ("\t\n \u{a0}\u{2003}         ", false),
             (" leading and trailing ", true),
             (&max, true),

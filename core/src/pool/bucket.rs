@@ -102,6 +102,11 @@ impl std::error::Error for BucketError {}
 /// (continuously, not in steps). With [`Mode::Consume`] and a positive decision the units are taken and `state`
 /// is rewritten; otherwise (refused, [`Mode::Check`], or 0 units, which reports the level) `state` is left as it
 /// was. O(1).
+///
+/// # Errors
+///
+/// [`BucketError`] for parameters no bucket can honour: zero capacity, window or refill, or more units than
+/// the capacity. `state` is not touched then.
 pub fn try_acquire(
     state: &mut Bucket,
     capacity: u32,
@@ -198,11 +203,7 @@ impl DayCounter {
 
     fn decide(&self, n: u32, limit: u32, now_ms: u64) -> Decision {
         let allowed = self.count.checked_add(n).is_some_and(|total| total <= limit);
-        let wait_ms = if allowed {
-            0
-        } else {
-            next_pacific_midnight_ms(now_ms.max(self.day_start_ms)) - now_ms
-        };
+        let wait_ms = if allowed { 0 } else { next_pacific_midnight_ms(now_ms.max(self.day_start_ms)) - now_ms };
         Decision { allowed, wait_ms, remaining: limit.saturating_sub(self.count) }
     }
 }
@@ -358,8 +359,8 @@ mod tests {
             (NOON + 1, 2, 5, true, 0, 0),
             (NOON + 2, 1, 5, false, MIDNIGHT - NOON - 2, 0),
             (MIDNIGHT - 1, 1, 5, false, 1, 0),
-            (MIDNIGHT, 1, 5, true, 0, 4),          // new Pacific day
-            (MIDNIGHT - 10, 1, 5, true, 0, 3),     // clock went back a little: same day kept
+            (MIDNIGHT, 1, 5, true, 0, 4),      // new Pacific day
+            (MIDNIGHT - 10, 1, 5, true, 0, 3), // clock went back a little: same day kept
             (MIDNIGHT + 5, 10, 5, false, 24 * 3_600_000 - 5, 3),
             (MIDNIGHT + 6, 0, 0, false, 24 * 3_600_000 - 6, 0), // limit 0 blocks all; count stays 2
         ];

@@ -157,11 +157,23 @@ impl FailureClass {
         }
     }
 
-    /// Whether trying the same request on a *different* key can succeed where this one failed.
+    /// Whether the request may be retried on the next candidate key (a different one).
     ///
-    /// False for [`FailureClass::Transient`] (the model or server is the problem, so a retry goes to any key
-    /// after a backoff) and for [`FailureClass::Affinity`] (only the owning key can help).
+    /// True for key and quota failures (another key, preferably of another project, can succeed) and for
+    /// [`FailureClass::Transient`] (after a backoff; rotating neither helps nor hurts an overloaded model).
+    /// False for [`FailureClass::Affinity`], where only the owning key can help. The caller still decides
+    /// whether the request is safe to repeat: a non-idempotent create that got a 5xx may already have run.
     pub fn retry_other_key(&self) -> bool {
+        self.penalises_key() || matches!(self, FailureClass::Transient)
+    }
+
+    /// Whether the request may be sent upstream again at all (on another key, or on the owning key).
+    pub fn is_retryable(&self) -> bool {
+        self.retry_other_key() || matches!(self, FailureClass::Affinity)
+    }
+
+    /// Whether the key (or its project for the model) is disabled or cooled down because of this failure.
+    pub fn penalises_key(&self) -> bool {
         matches!(
             self,
             FailureClass::KeyInvalid
@@ -170,16 +182,6 @@ impl FailureClass {
                 | FailureClass::QuotaZero
                 | FailureClass::QuotaUnknown
         )
-    }
-
-    /// Whether the request may be sent upstream again at all (on any key, after any backoff).
-    pub fn is_retryable(&self) -> bool {
-        self.retry_other_key() || matches!(self, FailureClass::Transient | FailureClass::Affinity)
-    }
-
-    /// Whether the key (or its project and model) is disabled or cooled down because of this failure.
-    pub fn penalises_key(&self) -> bool {
-        self.retry_other_key()
     }
 }
 
@@ -234,7 +236,7 @@ pub fn classify_transport_error() -> Classification {
 /// When the penalty of a failure ends (Unix ms), or `None` if it has no time limit or no penalty.
 ///
 /// - `QuotaMinute`: `now + retry_after_ms`, or 60 s without a hint; hints are clamped to 1 s – 1 h.
-/// - `QuotaDay`: the next midnight in America/Los_Angeles, when Google resets daily quotas.
+/// - `QuotaDay`: the next midnight in `America/Los_Angeles`, when Google resets daily quotas.
 /// - `QuotaZero`: `now + 24 h`. A zero limit is the project's plan, not a counter that resets at midnight, so
 ///   waiting for midnight means nothing; re-probing once a day costs one failed request per (project, model) and
 ///   notices a plan upgrade (billing enabled) within a day. Admins can clear it sooner.
@@ -327,7 +329,11 @@ fn classify_quota(body: &ErrorBody) -> (FailureClass, String, Option<String>) {
             worst = Some((severity, name, violation));
         }
     }
-    if let Some((severity, name, violation)) = worst {
+    if let Some((mut severity, name, violation)) = worst {
+        // Without quotaValue anywhere, the message's "limit: 0" is the only sign of a zero quota.
+        if body.violations.iter().all(|v| v.quota_value.is_none()) && body.message_limit_is_zero() {
+            severity = QuotaSeverity::Zero;
+        }
         let model = violation.model.clone().or_else(|| body.violations.iter().find_map(|v| v.model.clone()));
         let reason = if name.is_empty() { "RESOURCE_EXHAUSTED" } else { name }.to_owned();
         return (severity.class(), reason, model);
@@ -337,11 +343,8 @@ fn classify_quota(body: &ErrorBody) -> (FailureClass, String, Option<String>) {
     if body.reason() == "RATE_LIMIT_EXCEEDED" || limit_name.is_some() {
         let name = limit_name.unwrap_or_default();
         let severity = QuotaSeverity::of(name, body.metadata("quota_limit_value"));
-        let severity = if severity == QuotaSeverity::Minute && is_daily(&body.message) {
-            QuotaSeverity::Day
-        } else {
-            severity
-        };
+        let severity =
+            if severity == QuotaSeverity::Minute && is_daily(&body.message) { QuotaSeverity::Day } else { severity };
         let reason = limit_name.unwrap_or("RATE_LIMIT_EXCEEDED").to_owned();
         return (severity.class(), reason, None);
     }
@@ -383,6 +386,7 @@ fn clean_message(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use FailureClass::*;
 
     // Bodies as Google sends them (gemini-api.md §3); keys are made up.
     const KEY_INVALID: &str = r#"{
@@ -432,10 +436,12 @@ mod tests {
     const RPD: &str = r#"{"error":{"code":429,"message":"You exceeded your current quota, please check your plan and billing details.\n* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 250, model: gemini-2.5-flash\nPlease retry in 16.3s.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier","quotaDimensions":{"location":"global","model":"gemini-2.5-flash"},"quotaValue":"10"},{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier","quotaDimensions":{"location":"global","model":"gemini-2.5-flash"},"quotaValue":"250"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"16s"}]}}"#;
     const ZERO: &str = r#"{"error":{"code":429,"message":"You exceeded your current quota, please check your plan and billing details.\n* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_input_token_count, limit: 0, model: gemini-2.5-pro\n* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 0, model: gemini-2.5-pro\nPlease retry in 0.5s.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_input_token_count","quotaId":"GenerateContentInputTokensPerModelPerMinute-FreeTier","quotaDimensions":{"location":"global","model":"gemini-2.5-pro"}},{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier","quotaDimensions":{"location":"global","model":"gemini-2.5-pro"},"quotaValue":"0"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"0.5s"}]}}"#;
     const ZERO_MESSAGE_ONLY: &str = r#"{"error":{"code":429,"message":"You exceeded your current quota.\n* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 0, model: gemini-2.5-pro-exp","status":"RESOURCE_EXHAUSTED"}}"#;
+    const ZERO_NO_VALUES: &str = r#"{"error":{"code":429,"message":"You exceeded your current quota.\n* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 0, model: gemini-2.5-pro\nPlease retry in 39s.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier","quotaDimensions":{"location":"global","model":"gemini-2.5-pro"}}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"39s"}]}}"#;
     const RATE_LIMIT_LEGACY: &str = r#"{"error":{"code":429,"message":"Quota exceeded for quota metric 'Generate Content API requests per minute' and limit 'GenerateContent request limit per minute for a region' of service 'generativelanguage.googleapis.com' for consumer 'project_number:123456789012'.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"RATE_LIMIT_EXCEEDED","domain":"googleapis.com","metadata":{"quota_metric":"generativelanguage.googleapis.com/generate_content_requests","quota_limit":"GenerateContentRequestsPerMinutePerProjectPerRegion","consumer":"projects/123456789012","service":"generativelanguage.googleapis.com","quota_location":"us-east7","quota_limit_value":"60"}},{"@type":"type.googleapis.com/google.rpc.Help","links":[{"description":"Request a higher quota limit.","url":"https://cloud.google.com/docs/quota#requesting_higher_quota"}]}]}}"#;
     const RATE_LIMIT_LEGACY_ZERO: &str = r#"{"error":{"code":429,"message":"Quota exceeded for quota metric 'Generate Content API requests per minute' and limit 'GenerateContent request limit per minute for a region' of service 'generativelanguage.googleapis.com' for consumer 'project_number:123456789012'.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"RATE_LIMIT_EXCEEDED","domain":"googleapis.com","metadata":{"quota_limit":"GenerateContentRequestsPerMinutePerProjectPerRegion","quota_limit_value":"0","quota_location":"us-east7"}}]}}"#;
     const BARE_429: &str = r#"{"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED"}}"#;
-    const OVERLOADED: &str = r#"{"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}"#;
+    const OVERLOADED: &str =
+        r#"{"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}"#;
     const HIGH_DEMAND: &str = r#"{"error":{"code":503,"message":"This model is currently experiencing high demand. Spikes in demand are usually temporary. Please try again later.","status":"UNAVAILABLE"}}"#;
     const INTERNAL: &str = r#"{"error":{"code":500,"message":"An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting","status":"INTERNAL"}}"#;
     const DEADLINE: &str = r#"{"error":{"code":504,"message":"Deadline expired before operation could complete.","status":"DEADLINE_EXCEEDED"}}"#;
@@ -446,64 +452,73 @@ mod tests {
     const TOKENS_EXCEEDED: &str = r#"{"error":{"code":400,"message":"The input token count (1198573) exceeds the maximum number of tokens allowed (1048576).","status":"INVALID_ARGUMENT"}}"#;
     const MODEL_NOT_FOUND: &str = r#"{"error":{"code":404,"message":"models/gemini-9.0-ultra is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.","status":"NOT_FOUND"}}"#;
     const NOT_IMPLEMENTED: &str = r#"{"error":{"code":501,"message":"Operation is not implemented, or supported, or enabled.","status":"UNIMPLEMENTED"}}"#;
-    const CALLER_NO_PERMISSION: &str = r#"{"error":{"code":403,"message":"The caller does not have permission","status":"PERMISSION_DENIED"}}"#;
+    const CALLER_NO_PERMISSION: &str =
+        r#"{"error":{"code":403,"message":"The caller does not have permission","status":"PERMISSION_DENIED"}}"#;
     const UNKNOWN_403: &str = r#"{"error":{"code":403,"message":"Access to this resource has been restricted.","status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"SOMETHING_NEW","domain":"googleapis.com"}]}}"#;
+    const HTML_413: &str = "<html><body>413 Request Entity Too Large</body></html>";
     const HTML_502: &str = "<!DOCTYPE html>\n<html lang=en><title>Error 502 (Server Error)!!1</title><p><b>502.</b> That’s an error.</html>";
+
+    // Quota ids as they appear in QuotaFailure violations and ErrorInfo metadata.
+    const RPM_ID: &str = "GenerateRequestsPerMinutePerProjectPerModel-FreeTier";
+    const TPM_ID: &str = "GenerateContentInputTokensPerModelPerMinute-FreeTier";
+    const RPD_ID: &str = "GenerateRequestsPerDayPerProjectPerModel-FreeTier";
+    const REGION_RPM_ID: &str = "GenerateContentRequestsPerMinutePerProjectPerRegion";
 
     /// (name, status, body, class, reason, model, retry_after_ms)
     type Case = (&'static str, u16, &'static str, FailureClass, &'static str, Option<&'static str>, Option<u64>);
 
     const CASES: &[Case] = &[
-        ("key invalid", 400, KEY_INVALID, FailureClass::KeyInvalid, "API_KEY_INVALID", None, None),
-        ("key expired", 400, KEY_EXPIRED, FailureClass::KeyInvalid, "API_KEY_INVALID", None, None),
-        ("consumer suspended", 403, SUSPENDED, FailureClass::KeyInvalid, "CONSUMER_SUSPENDED", None, None),
-        ("service disabled", 403, SERVICE_DISABLED, FailureClass::KeyInvalid, "SERVICE_DISABLED", None, None),
-        ("service blocked", 403, SERVICE_BLOCKED, FailureClass::KeyInvalid, "API_KEY_SERVICE_BLOCKED", None, None),
-        ("referrer blocked", 403, REFERRER_BLOCKED, FailureClass::KeyInvalid, "API_KEY_HTTP_REFERRER_BLOCKED", None, None),
-        ("leaked", 403, LEAKED, FailureClass::KeyInvalid, "key_leaked", None, None),
-        ("free tier country", 400, FREE_TIER_COUNTRY, FailureClass::KeyInvalid, "free_tier_unavailable", None, None),
-        ("user location", 400, LOCATION, FailureClass::RegionBlocked, "user_location_unsupported", None, None),
-        ("file of another project", 403, FILE_AFFINITY, FailureClass::Affinity, "resource_not_owned", None, None),
-        ("cache of another project", 403, CACHE_AFFINITY, FailureClass::Affinity, "resource_not_owned", None, None),
-        ("caller has no permission", 403, CALLER_NO_PERMISSION, FailureClass::Affinity, "resource_not_owned", None, None),
-        ("unregistered callers", 403, UNREGISTERED, FailureClass::ProxyFault, "unregistered_caller", None, None),
-        ("bearer on native", 401, OAUTH_EXPECTED, FailureClass::ProxyFault, "ACCESS_TOKEN_TYPE_UNSUPPORTED", None, None),
-        ("bearer on native, no details", 401, OAUTH_EXPECTED_BARE, FailureClass::ProxyFault, "oauth_token_expected", None, None),
-        ("unknown 403 reason", 403, UNKNOWN_403, FailureClass::ProxyFault, "SOMETHING_NEW", None, None),
-        ("rpm", 429, RPM, FailureClass::QuotaMinute, "GenerateRequestsPerMinutePerProjectPerModel-FreeTier", Some("gemini-2.5-flash"), Some(26_000)),
-        ("tpm", 429, TPM, FailureClass::QuotaMinute, "GenerateContentInputTokensPerModelPerMinute-FreeTier", Some("gemini-2.5-flash"), Some(1_234)),
-        ("rpd wins over rpm", 429, RPD, FailureClass::QuotaDay, "GenerateRequestsPerDayPerProjectPerModel-FreeTier", Some("gemini-2.5-flash"), Some(16_000)),
-        ("limit zero", 429, ZERO, FailureClass::QuotaZero, "GenerateRequestsPerDayPerProjectPerModel-FreeTier", Some("gemini-2.5-pro"), Some(500)),
-        ("limit zero in message only", 429, ZERO_MESSAGE_ONLY, FailureClass::QuotaZero, "quota_limit_zero", Some("gemini-2.5-pro-exp"), None),
-        ("legacy rate limit", 429, RATE_LIMIT_LEGACY, FailureClass::QuotaMinute, "GenerateContentRequestsPerMinutePerProjectPerRegion", None, None),
-        ("legacy limit zero", 429, RATE_LIMIT_LEGACY_ZERO, FailureClass::QuotaZero, "GenerateContentRequestsPerMinutePerProjectPerRegion", None, None),
-        ("bare 429", 429, BARE_429, FailureClass::QuotaUnknown, "resource_exhausted", None, None),
-        ("openai rpm", 429, OPENAI_RPM, FailureClass::QuotaMinute, "GenerateRequestsPerMinutePerProjectPerModel-FreeTier", Some("gemini-2.0-flash"), Some(44_000)),
-        ("openai key invalid", 400, OPENAI_KEY_INVALID, FailureClass::KeyInvalid, "API_KEY_INVALID", None, None),
-        ("overloaded", 503, OVERLOADED, FailureClass::Transient, "overloaded", None, None),
-        ("high demand", 503, HIGH_DEMAND, FailureClass::Transient, "overloaded", None, None),
-        ("internal", 500, INTERNAL, FailureClass::Transient, "internal", None, None),
-        ("deadline", 504, DEADLINE, FailureClass::Transient, "deadline_exceeded", None, None),
-        ("bad json", 400, BAD_JSON, FailureClass::RequestBad, "invalid_argument", None, None),
-        ("openai bad request", 400, OPENAI_BAD, FailureClass::RequestBad, "invalid_argument", None, None),
-        ("too many tokens", 400, TOKENS_EXCEEDED, FailureClass::RequestBad, "invalid_argument", None, None),
-        ("model not found", 404, MODEL_NOT_FOUND, FailureClass::RequestBad, "not_found", None, None),
-        ("not implemented", 501, NOT_IMPLEMENTED, FailureClass::RequestBad, "unimplemented", None, None),
+        ("key invalid", 400, KEY_INVALID, KeyInvalid, "API_KEY_INVALID", None, None),
+        ("key expired", 400, KEY_EXPIRED, KeyInvalid, "API_KEY_INVALID", None, None),
+        ("consumer suspended", 403, SUSPENDED, KeyInvalid, "CONSUMER_SUSPENDED", None, None),
+        ("service disabled", 403, SERVICE_DISABLED, KeyInvalid, "SERVICE_DISABLED", None, None),
+        ("service blocked", 403, SERVICE_BLOCKED, KeyInvalid, "API_KEY_SERVICE_BLOCKED", None, None),
+        ("referrer blocked", 403, REFERRER_BLOCKED, KeyInvalid, "API_KEY_HTTP_REFERRER_BLOCKED", None, None),
+        ("leaked", 403, LEAKED, KeyInvalid, "key_leaked", None, None),
+        ("free tier country", 400, FREE_TIER_COUNTRY, KeyInvalid, "free_tier_unavailable", None, None),
+        ("user location", 400, LOCATION, RegionBlocked, "user_location_unsupported", None, None),
+        ("file of another project", 403, FILE_AFFINITY, Affinity, "resource_not_owned", None, None),
+        ("cache of another project", 403, CACHE_AFFINITY, Affinity, "resource_not_owned", None, None),
+        ("caller has no permission", 403, CALLER_NO_PERMISSION, Affinity, "resource_not_owned", None, None),
+        ("unregistered callers", 403, UNREGISTERED, ProxyFault, "unregistered_caller", None, None),
+        ("bearer on native", 401, OAUTH_EXPECTED, ProxyFault, "ACCESS_TOKEN_TYPE_UNSUPPORTED", None, None),
+        ("bearer on native, no details", 401, OAUTH_EXPECTED_BARE, ProxyFault, "oauth_token_expected", None, None),
+        ("unknown 403 reason", 403, UNKNOWN_403, ProxyFault, "SOMETHING_NEW", None, None),
+        ("rpm", 429, RPM, QuotaMinute, RPM_ID, Some("gemini-2.5-flash"), Some(26_000)),
+        ("tpm", 429, TPM, QuotaMinute, TPM_ID, Some("gemini-2.5-flash"), Some(1_234)),
+        ("rpd wins over rpm", 429, RPD, QuotaDay, RPD_ID, Some("gemini-2.5-flash"), Some(16_000)),
+        ("limit zero", 429, ZERO, QuotaZero, RPD_ID, Some("gemini-2.5-pro"), Some(500)),
+        ("zero, message only", 429, ZERO_MESSAGE_ONLY, QuotaZero, "quota_limit_zero", Some("gemini-2.5-pro-exp"), None),
+        ("limit zero without quotaValue", 429, ZERO_NO_VALUES, QuotaZero, RPM_ID, Some("gemini-2.5-pro"), Some(39_000)),
+        ("legacy rate limit", 429, RATE_LIMIT_LEGACY, QuotaMinute, REGION_RPM_ID, None, None),
+        ("legacy limit zero", 429, RATE_LIMIT_LEGACY_ZERO, QuotaZero, REGION_RPM_ID, None, None),
+        ("bare 429", 429, BARE_429, QuotaUnknown, "resource_exhausted", None, None),
+        ("openai rpm", 429, OPENAI_RPM, QuotaMinute, RPM_ID, Some("gemini-2.0-flash"), Some(44_000)),
+        ("openai key invalid", 400, OPENAI_KEY_INVALID, KeyInvalid, "API_KEY_INVALID", None, None),
+        ("overloaded", 503, OVERLOADED, Transient, "overloaded", None, None),
+        ("high demand", 503, HIGH_DEMAND, Transient, "overloaded", None, None),
+        ("internal", 500, INTERNAL, Transient, "internal", None, None),
+        ("deadline", 504, DEADLINE, Transient, "deadline_exceeded", None, None),
+        ("bad json", 400, BAD_JSON, RequestBad, "invalid_argument", None, None),
+        ("openai bad request", 400, OPENAI_BAD, RequestBad, "invalid_argument", None, None),
+        ("too many tokens", 400, TOKENS_EXCEEDED, RequestBad, "invalid_argument", None, None),
+        ("model not found", 404, MODEL_NOT_FOUND, RequestBad, "not_found", None, None),
+        ("not implemented", 501, NOT_IMPLEMENTED, RequestBad, "unimplemented", None, None),
         // Garbage or empty bodies fall back to the HTTP status.
-        ("html 502", 502, HTML_502, FailureClass::Transient, "http_502", None, None),
-        ("empty 429", 429, "", FailureClass::QuotaUnknown, "resource_exhausted", None, None),
-        ("empty 500", 500, "", FailureClass::Transient, "http_500", None, None),
-        ("empty 503", 503, "", FailureClass::Transient, "http_503", None, None),
-        ("empty 408", 408, "", FailureClass::Transient, "http_408", None, None),
-        ("empty 400", 400, "", FailureClass::RequestBad, "http_400", None, None),
-        ("empty 404", 404, "", FailureClass::RequestBad, "http_404", None, None),
-        ("cloudflare 413", 413, "<html><body>413 Request Entity Too Large</body></html>", FailureClass::RequestBad, "http_413", None, None),
-        ("empty 422", 422, "", FailureClass::RequestBad, "http_422", None, None),
-        ("empty 401", 401, "", FailureClass::ProxyFault, "http_401", None, None),
-        ("garbage 403", 403, "Forbidden", FailureClass::ProxyFault, "http_403", None, None),
-        ("truncated json 429", 429, r#"{"error":{"code":429,"mess"#, FailureClass::QuotaUnknown, "resource_exhausted", None, None),
+        ("html 502", 502, HTML_502, Transient, "http_502", None, None),
+        ("empty 429", 429, "", QuotaUnknown, "resource_exhausted", None, None),
+        ("empty 500", 500, "", Transient, "http_500", None, None),
+        ("empty 503", 503, "", Transient, "http_503", None, None),
+        ("empty 408", 408, "", Transient, "http_408", None, None),
+        ("empty 400", 400, "", RequestBad, "http_400", None, None),
+        ("empty 404", 404, "", RequestBad, "http_404", None, None),
+        ("cloudflare 413", 413, HTML_413, RequestBad, "http_413", None, None),
+        ("empty 422", 422, "", RequestBad, "http_422", None, None),
+        ("empty 401", 401, "", ProxyFault, "http_401", None, None),
+        ("garbage 403", 403, "Forbidden", ProxyFault, "http_403", None, None),
+        ("truncated json 429", 429, r#"{"error":{"code":429,"mess"#, QuotaUnknown, "resource_exhausted", None, None),
         // An error event inside a 200 SSE stream is classified by its code.
-        ("sse error event", 200, OVERLOADED, FailureClass::Transient, "overloaded", None, None),
+        ("sse error event", 200, OVERLOADED, Transient, "overloaded", None, None),
     ];
 
     #[test]
@@ -539,7 +554,6 @@ mod tests {
 
     #[test]
     fn class_policy_table() {
-        use FailureClass::*;
         // (class, action, name, retry_other_key, is_retryable, penalises_key)
         let cases = [
             (KeyInvalid, Action::DisableKey, "key_invalid", true, true, true),
@@ -547,7 +561,7 @@ mod tests {
             (QuotaDay, Action::CoolDown, "quota_day", true, true, true),
             (QuotaZero, Action::SkipModel, "quota_zero", true, true, true),
             (QuotaUnknown, Action::CoolDown, "quota_unknown", true, true, true),
-            (Transient, Action::Backoff, "transient", false, true, false),
+            (Transient, Action::Backoff, "transient", true, true, false),
             (RegionBlocked, Action::Alert, "region_blocked", false, false, false),
             (RequestBad, Action::ReturnToClient, "request_bad", false, false, false),
             (Affinity, Action::RouteToOwner, "affinity", false, true, false),
@@ -568,7 +582,7 @@ mod tests {
         // 2026-07-15 12:00 PDT; the next Pacific midnight is 12 hours later.
         let now: u64 = 1_784_142_000_000;
         let midnight = now + 12 * 3_600_000;
-        let with = |class, retry| Classification {
+        let with = |class: FailureClass, retry| Classification {
             class,
             reason: String::new(),
             model: None,
@@ -576,20 +590,20 @@ mod tests {
             message: String::new(),
         };
         let cases: &[(&str, Classification, Option<u64>)] = &[
-            ("minute with hint", with(FailureClass::QuotaMinute, Some(26_000)), Some(now + 26_000)),
-            ("minute without hint", with(FailureClass::QuotaMinute, None), Some(now + 60_000)),
-            ("minute, tiny hint", with(FailureClass::QuotaMinute, Some(500)), Some(now + 1_000)),
-            ("minute, huge hint", with(FailureClass::QuotaMinute, Some(86_400_000)), Some(now + 3_600_000)),
-            ("day ignores the hint", with(FailureClass::QuotaDay, Some(16_000)), Some(midnight)),
-            ("zero", with(FailureClass::QuotaZero, Some(500)), Some(now + 86_400_000)),
-            ("unknown", with(FailureClass::QuotaUnknown, None), Some(now + 30_000)),
-            ("unknown with hint", with(FailureClass::QuotaUnknown, Some(5_000)), Some(now + 5_000)),
-            ("key invalid has no end", with(FailureClass::KeyInvalid, None), None),
-            ("transient", with(FailureClass::Transient, Some(1_000)), None),
-            ("request bad", with(FailureClass::RequestBad, None), None),
-            ("region", with(FailureClass::RegionBlocked, None), None),
-            ("affinity", with(FailureClass::Affinity, None), None),
-            ("proxy", with(FailureClass::ProxyFault, None), None),
+            ("minute with hint", with(QuotaMinute, Some(26_000)), Some(now + 26_000)),
+            ("minute without hint", with(QuotaMinute, None), Some(now + 60_000)),
+            ("minute, tiny hint", with(QuotaMinute, Some(500)), Some(now + 1_000)),
+            ("minute, huge hint", with(QuotaMinute, Some(86_400_000)), Some(now + 3_600_000)),
+            ("day ignores the hint", with(QuotaDay, Some(16_000)), Some(midnight)),
+            ("zero", with(QuotaZero, Some(500)), Some(now + 86_400_000)),
+            ("unknown", with(QuotaUnknown, None), Some(now + 30_000)),
+            ("unknown with hint", with(QuotaUnknown, Some(5_000)), Some(now + 5_000)),
+            ("key invalid has no end", with(KeyInvalid, None), None),
+            ("transient", with(Transient, Some(1_000)), None),
+            ("request bad", with(RequestBad, None), None),
+            ("region", with(RegionBlocked, None), None),
+            ("affinity", with(Affinity, None), None),
+            ("proxy", with(ProxyFault, None), None),
         ];
         for (name, c, expected) in cases {
             assert_eq!(cooldown_until_ms(c, now), *expected, "{name}");

@@ -128,9 +128,9 @@ impl ErrorBody {
 
     /// Whether the message reports a quota limit of zero (`limit: 0` not followed by another digit).
     pub fn message_limit_is_zero(&self) -> bool {
-        self.message.match_indices("limit: 0").any(|(at, m)| {
-            !self.message[at + m.len()..].starts_with(|c: char| c.is_ascii_digit())
-        })
+        self.message
+            .match_indices("limit: 0")
+            .any(|(at, m)| !self.message[at + m.len()..].starts_with(|c: char| c.is_ascii_digit()))
     }
 }
 
@@ -155,7 +155,9 @@ fn parse_violation(v: &Value) -> QuotaViolation {
         quota_metric: str_field(v, "quotaMetric").unwrap_or_default(),
         model: v.get("quotaDimensions").and_then(|d| str_field(d, "model")),
         // quotaValue is an int64, which proto JSON writes as a string; accept a bare number too.
-        quota_value: v.get("quotaValue").and_then(|q| q.as_str().map(str::to_owned).or_else(|| q.as_u64().map(|n| n.to_string()))),
+        quota_value: v
+            .get("quotaValue")
+            .and_then(|q| q.as_str().map(str::to_owned).or_else(|| q.as_u64().map(|n| n.to_string()))),
     }
 }
 
@@ -261,7 +263,8 @@ mod tests {
 
     #[test]
     fn rejects_non_error_bodies() {
-        let cases: &[&[u8]] = &[b"", b"<html>502 Bad Gateway</html>", b"[]", b"{}", b"null", b"\"error\"", b"{\"candidates\":[]}"];
+        let cases: &[&[u8]] =
+            &[b"", b"<html>502 Bad Gateway</html>", b"[]", b"{}", b"null", b"\"error\"", b"{\"candidates\":[]}"];
         for body in cases {
             assert_eq!(ErrorBody::parse(body), None, "{:?}", String::from_utf8_lossy(body));
         }
@@ -290,7 +293,8 @@ mod tests {
         assert_eq!(body.message_model().as_deref(), Some("gemini-2.5-pro"));
         assert!(body.message_limit_is_zero());
 
-        let other = ErrorBody { message: "limit: 05, limit: 10, model: gemini-2.0-flash.".to_owned(), ..ErrorBody::default() };
+        let other =
+            ErrorBody { message: "limit: 05, limit: 10, model: gemini-2.0-flash.".to_owned(), ..ErrorBody::default() };
         assert!(!other.message_limit_is_zero());
         assert_eq!(other.message_model().as_deref(), Some("gemini-2.0-flash"));
         assert_eq!(other.message_retry_ms(), None);

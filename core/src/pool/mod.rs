@@ -4,8 +4,8 @@
 //! loads rows from D1 or a Durable Object, asks these functions what to do, and stores the answer.
 //!
 //! - [`error_body`]: parse Google's error bodies (`{"error":…}` and the OpenAI-compat `[{"error":…}]`).
-//! - [`classify`]: turn a non-2xx reply into a [`FailureClass`], an [`Action`] and a cooldown.
-//! - [`pacific`]: the next midnight in America/Los_Angeles, when daily quotas reset.
+//! - [`classify`](mod@classify): turn a non-2xx reply into a [`FailureClass`], an [`Action`] and a cooldown.
+//! - [`pacific`]: the next midnight in `America/Los_Angeles`, when daily quotas reset.
 //! - [`bucket`]: token buckets and per-day counters for the gateway's own caps.
 //! - [`select`]: the ordered list of keys to try for a request.
 

@@ -1,4 +1,4 @@
-//! Midnight in America/Los_Angeles, when Gemini's per-day quotas reset.
+//! Midnight in `America/Los_Angeles`, when Gemini's per-day quotas reset.
 //!
 //! Google resets requests-per-day "at midnight Pacific time", so daily cooldowns and per-day counters need the
 //! next 00:00 in Los Angeles as a Unix timestamp. This module computes it without a time-zone database:
@@ -106,12 +106,12 @@ fn to_u64(ms: i64) -> u64 {
     u64::try_from(ms).unwrap_or(0)
 }
 
-/// The first 00:00 America/Los_Angeles strictly after `now_ms` (so exactly at midnight, the next one).
+/// The first 00:00 `America/Los_Angeles` strictly after `now_ms` (so exactly at midnight, the next one).
 pub fn next_pacific_midnight_ms(now_ms: u64) -> u64 {
     to_u64(pacific_midnight_utc_ms(pacific_day(to_i64(now_ms)) + 1))
 }
 
-/// The last 00:00 America/Los_Angeles at or before `now_ms`: the start of the current Pacific day.
+/// The last 00:00 `America/Los_Angeles` at or before `now_ms`: the start of the current Pacific day.
 pub fn pacific_day_start_ms(now_ms: u64) -> u64 {
     to_u64(pacific_midnight_utc_ms(pacific_day(to_i64(now_ms))))
 }
@@ -147,7 +147,8 @@ mod tests {
 
     #[test]
     fn dst_dates_follow_the_2007_rule() {
-        let cases: &[(i64, (i64, u32, u32), (i64, u32, u32))] = &[
+        type Ymd = (i64, u32, u32);
+        let cases: &[(i64, Ymd, Ymd)] = &[
             (2007, (2007, 3, 11), (2007, 11, 4)),
             (2024, (2024, 3, 10), (2024, 11, 3)),
             (2025, (2025, 3, 9), (2025, 11, 2)),
