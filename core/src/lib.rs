@@ -11,3 +11,4 @@ pub mod config;
 pub mod error;
 pub mod proxy;
 pub mod token;
+pub mod api;

@@ -1,0 +1,160 @@
+//! Pool keys as the admin API shows and changes them. Keys are always masked here; only the
+//! export action returns them whole.
+
+use serde::{Deserialize, Serialize};
+
+/// A pool key in lists and detail views.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyView {
+    pub id: i64,
+    /// `AIza…abcd`
+    pub key_masked: String,
+    pub note: String,
+    pub project: Option<String>,
+    /// The admin's switch.
+    pub enabled: bool,
+    /// `active` or `disabled` (by the pool, with `disabled_reason`).
+    pub status: String,
+    pub disabled_reason: Option<String>,
+    pub created_at: u64,
+    pub updated_at: u64,
+    pub last_used_at: Option<u64>,
+    pub last_checked_at: Option<u64>,
+    pub last_check_result: Option<String>,
+}
+
+/// `POST /api/v1/keys`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKeyRequest {
+    pub key: String,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub project: Option<String>,
+}
+
+/// `PATCH /api/v1/keys/{id}`: every field optional; `project: null` clears the label.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateKeyRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
+    pub project: Option<Option<String>>,
+}
+
+/// `POST /api/v1/keys/import`: any pasted text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportRequest {
+    pub text: String,
+}
+
+/// The answer to an import.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportResult {
+    pub added: u32,
+    /// Already in the pool, or repeated in the pasted text.
+    pub duplicate: u32,
+    pub not_a_key: u32,
+}
+
+/// `POST /api/v1/keys/bulk`: one action on many keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRequest {
+    pub ids: Vec<i64>,
+    /// `enable`, `disable` or `delete`.
+    pub action: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkResult {
+    pub affected: u32,
+}
+
+/// `GET /api/v1/keys/export` (the only place keys appear whole).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportedKey {
+    pub id: i64,
+    pub key: String,
+    pub note: String,
+    pub project: Option<String>,
+    pub enabled: bool,
+}
+
+/// The result of checking one key against the upstream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub id: i64,
+    /// `ok`, or the failure class (`key_invalid`, `quota_minute`, `transient`, …).
+    pub result: String,
+    pub message: Option<String>,
+    pub checked_at: u64,
+}
+
+/// `POST /api/v1/keys/checks`: check many keys in the background.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartChecksRequest {
+    /// Keys to check; absent = every key.
+    #[serde(default)]
+    pub ids: Option<Vec<i64>>,
+}
+
+/// Progress of a bulk check job (`GET /api/v1/keys/checks/{job}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckJob {
+    pub job: String,
+    pub total: u32,
+    pub done: u32,
+    pub ok: u32,
+    pub failed: u32,
+    pub finished: bool,
+}
+
+/// One audit-trail entry of a key (`GET /api/v1/keys/{id}/events`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyEvent {
+    pub id: i64,
+    pub key_id: Option<i64>,
+    pub at: u64,
+    /// `created`, `enabled`, `disabled`, `deleted`, `exported`, `checked`, `auto_disabled`, `cooled`, `recovered`…
+    pub kind: String,
+    pub cause: String,
+    pub message: String,
+    /// `admin:<username>` or `pool`.
+    pub actor: String,
+}
+
+/// Project labels: up to 128 printable characters.
+pub fn validate_project(p: &str) -> Result<(), &'static str> {
+    if p.chars().count() > 128 || p.chars().any(char::is_control) {
+        return Err("must be at most 128 printable characters");
+    }
+    Ok(())
+}
+
+/// Notes: up to 500 characters, no control characters except newline and tab.
+pub fn validate_note(n: &str) -> Result<(), &'static str> {
+    if n.chars().count() > 500 || n.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err("must be at most 500 characters without control characters");
+    }
+    Ok(())
+}
+
+/// Distinguishes an absent field from an explicit `null`.
+mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<Option<String>>, s: S) -> Result<S::Ok, S::Error> {
+        v.as_ref().and_then(|x| x.as_ref()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+        Option::<String>::deserialize(d).map(Some)
+    }
+}

@@ -1,0 +1,31 @@
+//! The admin API's request and response types, shared by the Worker (which serves them) and
+//! the Yew admin UI (which calls them), so the two cannot drift. All under `/api/v1`.
+//!
+//! Requests are decoded strictly (`deny_unknown_fields`): a typo is a 400, not a silent no-op.
+
+pub mod auth;
+pub mod error;
+pub mod keys;
+pub mod tokens;
+
+use serde::{Deserialize, Serialize};
+
+/// A page of results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// `GET /api/v1/config` and the answer to `PATCH /api/v1/config`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigView {
+    /// Effective values.
+    pub values: crate::config::Config,
+    /// The defaults (what a field returns to when its override is removed).
+    pub defaults: crate::config::Config,
+    /// Fields an admin has set.
+    pub overridden: Vec<String>,
+}
