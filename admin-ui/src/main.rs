@@ -1,7 +1,5 @@
 //! Entry point of the admin UI: mounts the app on `<body>`.
 
-mod app;
-
 fn main() {
-    yew::Renderer::<app::App>::new().render();
+    admin_ui::run();
 }

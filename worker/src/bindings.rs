@@ -6,3 +6,5 @@ pub const KEY_STATE: &str = "KEY_STATE";
 pub const ASSETS: &str = "ASSETS";
 pub const UPSTREAM_BASE_URL: &str = "UPSTREAM_BASE_URL";
 pub const ADMIN_SETUP_TOKEN: &str = "ADMIN_SETUP_TOKEN";
+pub const LOGIN_GUARD: &str = "LOGIN_GUARD";
+pub const CLOCK_SKEW_MS: &str = "CLOCK_SKEW_MS";

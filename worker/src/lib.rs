@@ -5,7 +5,9 @@
 //! (`/{version}/…`, `/upload/…`, `/download/…`); any other path the Worker sees is a JSON 404.
 //! The admin UI's files are served by the `[assets]` binding before the Worker runs.
 
+mod admin;
 mod bindings;
+mod clock;
 mod durable;
 mod http;
 mod proxy;
@@ -20,6 +22,7 @@ use worker::{event, Context, Env, Request, Response};
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let raw = RawUrl::parse(&req.inner().url());
     match surface(&raw.path) {
+        Surface::None if raw.path.starts_with("/api/") => admin::handle(req, env, ctx, raw).await,
         Surface::None => route_other(&raw),
         s => proxy::handle(req, env, ctx, raw, s).await,
     }

@@ -7,5 +7,6 @@
 mod crypto;
 pub mod keys;
 pub mod password;
+pub mod throttle;
 
 pub use crypto::{constant_time_eq, hex_decode, hex_encode, sha256_hex};

@@ -12,6 +12,8 @@ pub enum ApiError {
     Validation(BTreeMap<String, String>),
     /// No valid session.
     Unauthenticated,
+    /// Sign-in failed: the same answer for an unknown user and a wrong password.
+    BadCredentials,
     /// Signed in, but not allowed (e.g. cross-origin state change, wrong setup token).
     Forbidden(String),
     NotFound,
@@ -45,7 +47,7 @@ impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
             Self::BadRequest(_) | Self::Validation(_) => 400,
-            Self::Unauthenticated => 401,
+            Self::Unauthenticated | Self::BadCredentials => 401,
             Self::Forbidden(_) => 403,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
@@ -62,6 +64,7 @@ impl ApiError {
             Self::BadRequest(_) => "bad_request",
             Self::Validation(_) => "validation_failed",
             Self::Unauthenticated => "unauthenticated",
+            Self::BadCredentials => "bad_credentials",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -78,6 +81,7 @@ impl ApiError {
             Self::BadRequest(m) | Self::Forbidden(m) | Self::Conflict(m) => (m.clone(), BTreeMap::new()),
             Self::Validation(f) => ("some fields are invalid".to_string(), f.clone()),
             Self::Unauthenticated => ("sign in first".to_string(), BTreeMap::new()),
+            Self::BadCredentials => ("wrong username or password".to_string(), BTreeMap::new()),
             Self::NotFound => ("no such resource".to_string(), BTreeMap::new()),
             Self::MethodNotAllowed => ("method not allowed on this path".to_string(), BTreeMap::new()),
             Self::PayloadTooLarge => ("request body too large".to_string(), BTreeMap::new()),

@@ -1,3 +1,7 @@
 //! Durable Objects: state that must be consistent under concurrency.
+//!
+//! - `LoginGuard`: one object per (username, client IP) — sign-in throttling.
+//! - `KeyState`: pool-key cooldowns and caps, sharded (see `key_state`).
 
 pub mod key_state;
+pub mod login_guard;

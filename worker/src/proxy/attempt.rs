@@ -178,7 +178,7 @@ async fn pass_through(up: Response, key: &PoolKey, raw: &RawUrl, env: &Env) -> R
         // Recorded before the client learns the URL, so its first chunk finds the owner.
         let db = store::db(env).map_err(|e| internal("d1", e))?;
         for id in upload_ids {
-            store::resources::record(&db, &format!("upload:{id}"), key.id, store::now_ms())
+            store::resources::record(&db, &format!("upload:{id}"), key.id, crate::clock::now_ms(env))
                 .await
                 .map_err(|e| internal("record upload", e))?;
         }

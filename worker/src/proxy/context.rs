@@ -30,7 +30,7 @@ pub async fn load(env: &Env, token: &str) -> Result<ProxyContext, GatewayError> 
     ];
     let results = db.batch(stmts).await.map_err(|e| log_internal("load context", &e))?;
     let row = results[0].results::<TokenRow>().map_err(|e| log_internal("token row", &e))?.into_iter().next();
-    let token = auth::authorise(row, &hash, store::now_ms())?;
+    let token = auth::authorise(row, &hash, crate::clock::now_ms(env))?;
     let overrides = settings::overrides(&results[1]).map_err(|e| log_internal("settings", &e))?;
     let mut keys = results[2].results::<PoolKey>().map_err(|e| log_internal("keys", &e))?;
     rotate(&mut keys);

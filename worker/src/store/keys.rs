@@ -1,6 +1,8 @@
-//! Queries on `pool_keys`.
+//! Queries on `pool_keys` and `key_events`.
 
+use poise_core::api::keys::{KeyEvent, KeyView};
 use serde::Deserialize;
+use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
 /// A usable pool key as the proxy needs it.
@@ -19,7 +21,116 @@ pub fn usable(db: &D1Database) -> D1PreparedStatement {
 /// Loads one key by id if it is still usable.
 pub async fn usable_by_id(db: &D1Database, id: i64) -> worker::Result<Option<PoolKey>> {
     db.prepare("SELECT id, key, project FROM pool_keys WHERE id = ?1 AND enabled = 1 AND status = 'active'")
-        .bind(&[(id as f64).into()])?
+        .bind(&[num(id)])?
         .first::<PoolKey>(None)
         .await
+}
+
+/// A number for D1 (JS numbers are f64).
+pub fn num(n: impl Into<i64>) -> JsValue {
+    JsValue::from_f64(n.into() as f64)
+}
+
+/// An optional value for D1 (`None` binds NULL).
+pub fn opt_str(s: Option<&str>) -> JsValue {
+    s.map_or(JsValue::NULL, JsValue::from_str)
+}
+
+/// Columns of `KeyRow`.
+pub const VIEW_COLUMNS: &str = "id, key_masked, note, project, enabled, status, disabled_reason, created_at, \
+     updated_at, last_used_at, last_checked_at, last_check_result";
+
+/// A `pool_keys` row without the key itself.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KeyRow {
+    pub id: i64,
+    pub key_masked: String,
+    pub note: String,
+    pub project: Option<String>,
+    pub enabled: i64,
+    pub status: String,
+    pub disabled_reason: Option<String>,
+    pub created_at: f64,
+    pub updated_at: f64,
+    pub last_used_at: Option<f64>,
+    pub last_checked_at: Option<f64>,
+    pub last_check_result: Option<String>,
+}
+
+impl From<KeyRow> for KeyView {
+    fn from(r: KeyRow) -> KeyView {
+        KeyView {
+            id: r.id,
+            key_masked: r.key_masked,
+            note: r.note,
+            project: r.project,
+            enabled: r.enabled == 1,
+            status: r.status,
+            disabled_reason: r.disabled_reason,
+            created_at: r.created_at as u64,
+            updated_at: r.updated_at as u64,
+            last_used_at: r.last_used_at.map(|v| v as u64),
+            last_checked_at: r.last_checked_at.map(|v| v as u64),
+            last_check_result: r.last_check_result,
+        }
+    }
+}
+
+pub async fn view(db: &D1Database, id: i64) -> worker::Result<Option<KeyView>> {
+    let row: Option<KeyRow> = db
+        .prepare(format!("SELECT {VIEW_COLUMNS} FROM pool_keys WHERE id = ?1"))
+        .bind(&[num(id)])?
+        .first(None)
+        .await?;
+    Ok(row.map(KeyView::from))
+}
+
+/// Inserts a key unless its hash exists. Returns the new id, or `None` for a duplicate.
+pub fn insert_stmt(db: &D1Database, key: &str, hash: &str, masked: &str, note: &str, project: Option<&str>, now: u64) -> worker::Result<D1PreparedStatement> {
+    db.prepare(
+        "INSERT INTO pool_keys (key, key_hash, key_masked, note, project, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT(key_hash) DO NOTHING",
+    )
+    .bind(&[key.into(), hash.into(), masked.into(), note.into(), opt_str(project), num(now as i64)])
+}
+
+/// An audit-trail row.
+pub fn event_stmt(db: &D1Database, key_id: Option<i64>, now: u64, kind: &str, cause: &str, message: &str, actor: &str) -> worker::Result<D1PreparedStatement> {
+    db.prepare("INSERT INTO key_events (key_id, at, kind, cause, message, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)").bind(&[
+        key_id.map_or(JsValue::NULL, num),
+        num(now as i64),
+        kind.into(),
+        cause.into(),
+        message.into(),
+        actor.into(),
+    ])
+}
+
+#[derive(Deserialize)]
+struct EventRow {
+    id: i64,
+    key_id: Option<i64>,
+    at: f64,
+    kind: String,
+    cause: String,
+    message: String,
+    actor: String,
+}
+
+pub async fn events(db: &D1Database, key_id: i64, limit: u32) -> worker::Result<Vec<KeyEvent>> {
+    let rows: Vec<EventRow> = db
+        .prepare("SELECT id, key_id, at, kind, cause, message, actor FROM key_events WHERE key_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2")
+        .bind(&[num(key_id), num(limit)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows
+        .into_iter()
+        .map(|r| KeyEvent { id: r.id, key_id: r.key_id, at: r.at as u64, kind: r.kind, cause: r.cause, message: r.message, actor: r.actor })
+        .collect())
+}
+
+/// The full key (for upstream checks and export).
+pub async fn secret(db: &D1Database, id: i64) -> worker::Result<Option<String>> {
+    db.prepare("SELECT key FROM pool_keys WHERE id = ?1").bind(&[num(id)])?.first(Some("key")).await
 }

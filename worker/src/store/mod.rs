@@ -1,6 +1,7 @@
 //! D1 access: the system of record for keys, client tokens, admins, settings and resources.
 //! Each submodule owns the queries of one table; SQL lives only here.
 
+pub mod admins;
 pub mod keys;
 pub mod resources;
 pub mod settings;
@@ -11,9 +12,4 @@ use worker::{D1Database, Env};
 /// The D1 binding.
 pub fn db(env: &Env) -> worker::Result<D1Database> {
     env.d1(crate::bindings::DB)
-}
-
-/// Current time in Unix milliseconds.
-pub fn now_ms() -> u64 {
-    worker::Date::now().as_millis()
 }

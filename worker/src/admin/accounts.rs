@@ -1,0 +1,146 @@
+//! First-run setup, sign-in/out, password changes and admin accounts.
+
+use super::request::{Call, Reply};
+use super::{internal, session};
+use crate::durable::login_guard;
+use crate::{bindings, clock, store};
+use poise_core::admin::constant_time_eq;
+use poise_core::admin::password::{hash_password, validate_new_password, verify_password, DEFAULT_ITERATIONS};
+use poise_core::api::auth::*;
+use poise_core::api::error::ApiError;
+use std::collections::BTreeMap;
+
+fn view(row: &store::admins::AdminRow) -> AdminView {
+    AdminView { id: row.id, username: row.username.clone(), created_at: row.created_at as u64 }
+}
+
+fn new_hash(password: &str) -> Result<String, ApiError> {
+    let mut salt = [0u8; 16];
+    getrandom::getrandom(&mut salt).map_err(|e| internal("random", e))?;
+    Ok(hash_password(password, &salt, DEFAULT_ITERATIONS))
+}
+
+fn check_new_account(username: &str, password: &str) -> Result<(), ApiError> {
+    let mut fields = BTreeMap::new();
+    if let Err(m) = validate_username(username) {
+        fields.insert("username".to_string(), m.to_string());
+    }
+    if let Err(m) = validate_new_password(password) {
+        fields.insert("password".to_string(), m.to_string());
+    }
+    if fields.is_empty() { Ok(()) } else { Err(ApiError::Validation(fields)) }
+}
+
+pub async fn setup_status(c: Call<'_>) -> Result<Reply, ApiError> {
+    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let any = store::admins::any(&db).await.map_err(|e| internal("admins", e))?;
+    Reply::json(200, &SetupStatus { needs_setup: !any })
+}
+
+pub async fn setup(mut c: Call<'_>) -> Result<Reply, ApiError> {
+    let body: SetupRequest = c.json().await?;
+    let expected = c.env.secret(bindings::ADMIN_SETUP_TOKEN).map(|s| s.to_string())
+        .or_else(|_| c.env.var(bindings::ADMIN_SETUP_TOKEN).map(|s| s.to_string()))
+        .ok()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::Forbidden("setup is disabled: set the ADMIN_SETUP_TOKEN secret first".into()))?;
+    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    if store::admins::any(&db).await.map_err(|e| internal("admins", e))? {
+        return Err(ApiError::Conflict("setup is already done; sign in instead".into()));
+    }
+    if !constant_time_eq(expected.as_bytes(), body.setup_token.as_bytes()) {
+        return Err(ApiError::Forbidden("wrong setup token".into()));
+    }
+    check_new_account(&body.username, &body.password)?;
+    let hash = new_hash(&body.password)?;
+    let now = clock::now_ms(c.env);
+    let id = store::admins::insert(&db, &body.username, &hash, now, true)
+        .await
+        .map_err(|e| internal("insert admin", e))?
+        .ok_or_else(|| ApiError::Conflict("setup is already done; sign in instead".into()))?;
+    let cookie = session::create(c.env, id, !c.is_plain_http()).await?;
+    Ok(Reply::json(201, &AdminView { id, username: body.username, created_at: now })?.with_header("set-cookie", cookie))
+}
+
+pub async fn login(mut c: Call<'_>) -> Result<Reply, ApiError> {
+    let body: LoginRequest = c.json().await?;
+    let ip = c.req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_else(|| "local".into());
+    let guard = login_guard::Guard::new(c.env, &body.username, &ip)?;
+    let now = clock::now_ms(c.env);
+    guard.attempt(now).await?;
+    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let row = store::admins::by_username(&db, &body.username).await.map_err(|e| internal("admin", e))?;
+    let ok = match &row {
+        Some(r) => verify_password(&body.password, &r.password_hash).unwrap_or(false),
+        // Spend the same work for unknown users so timing does not reveal them.
+        None => {
+            let _ = verify_password(&body.password, &hash_password("x", &[0; 16], DEFAULT_ITERATIONS));
+            false
+        }
+    };
+    let Some(row) = row.filter(|_| ok) else {
+        guard.fail(now).await?;
+        return Err(ApiError::BadCredentials);
+    };
+    guard.succeed().await?;
+    let cookie = session::create(c.env, row.id, !c.is_plain_http()).await?;
+    Ok(Reply::json(200, &view(&row))?.with_header("set-cookie", cookie))
+}
+
+pub async fn logout(c: Call<'_>) -> Result<Reply, ApiError> {
+    session::destroy(c.env, &c.admin().session_key).await?;
+    Ok(Reply::no_content().with_header("set-cookie", session::clear_cookie(!c.is_plain_http())))
+}
+
+pub async fn me(c: Call<'_>) -> Result<Reply, ApiError> {
+    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let row = store::admins::by_id(&db, c.admin().id).await.map_err(|e| internal("admin", e))?.ok_or(ApiError::Unauthenticated)?;
+    Reply::json(200, &view(&row))
+}
+
+pub async fn change_password(mut c: Call<'_>) -> Result<Reply, ApiError> {
+    let body: ChangePasswordRequest = c.json().await?;
+    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let admin = c.admin().clone();
+    let row = store::admins::by_id(&db, admin.id).await.map_err(|e| internal("admin", e))?.ok_or(ApiError::Unauthenticated)?;
+    if !verify_password(&body.current_password, &row.password_hash).unwrap_or(false) {
+        return Err(ApiError::Forbidden("the current password is wrong".into()));
+    }
+    validate_new_password(&body.new_password).map_err(|m| ApiError::field("new_password", m))?;
+    let hash = new_hash(&body.new_password)?;
+    store::admins::set_password(&db, admin.id, &hash, clock::now_ms(c.env)).await.map_err(|e| internal("password", e))?;
+    session::destroy_all(c.env, admin.id, Some(&admin.session_key)).await?;
+    Ok(Reply::no_content())
+}
+
+pub async fn list(c: Call<'_>) -> Result<Reply, ApiError> {
+    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let rows = store::admins::all(&db).await.map_err(|e| internal("admins", e))?;
+    Reply::json(200, &rows.iter().map(view).collect::<Vec<_>>())
+}
+
+pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
+    let body: CreateAdminRequest = c.json().await?;
+    check_new_account(&body.username, &body.password)?;
+    let hash = new_hash(&body.password)?;
+    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let now = clock::now_ms(c.env);
+    let id = store::admins::insert(&db, &body.username, &hash, now, false)
+        .await
+        .map_err(|e| internal("insert admin", e))?
+        .ok_or_else(|| ApiError::Conflict("an admin with this username exists".into()))?;
+    Reply::json(201, &AdminView { id, username: body.username, created_at: now })
+}
+
+pub async fn delete(c: Call<'_>) -> Result<Reply, ApiError> {
+    let id = c.id_param(0)?;
+    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    if store::admins::by_id(&db, id).await.map_err(|e| internal("admin", e))?.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    if !store::admins::delete_unless_last(&db, id).await.map_err(|e| internal("delete admin", e))? {
+        return Err(ApiError::Conflict("the last admin cannot be deleted".into()));
+    }
+    session::destroy_all(c.env, id, None).await?;
+    Ok(Reply::no_content())
+}

@@ -1,0 +1,158 @@
+//! Key checks: one cheap upstream call per key (`GET /v1beta/models?pageSize=1`, which costs
+//! no generation quota yet fails exactly like generation does for a dead key). A key found
+//! dead is disabled with its reason; a pool-disabled key that answers again is recovered.
+//! A key an admin disabled stays disabled either way.
+
+use super::request::{Call, Reply};
+use super::internal;
+use crate::store::keys::{self as q, num};
+use crate::{bindings, clock, store};
+use futures_util::future::join_all;
+use poise_core::api::error::ApiError;
+use poise_core::api::keys::{CheckJob, CheckResult, StartChecksRequest};
+use poise_core::config::Config;
+use poise_core::pool::{classify, FailureClass};
+use poise_core::token::base64url;
+use serde::Deserialize;
+use worker::{D1Database, Env, Fetch, Headers, Method, Request, RequestInit};
+
+/// Keys checked at once by a bulk job.
+const PARALLEL: usize = 4;
+/// How long a finished job's progress stays readable.
+const JOB_TTL_SECS: u64 = 24 * 60 * 60;
+
+async fn config(env: &Env, db: &D1Database) -> Result<Config, ApiError> {
+    let rows = store::settings::all(db).all().await.map_err(|e| internal("settings", e))?;
+    let overrides = store::settings::overrides(&rows).map_err(|e| internal("settings", e))?;
+    let upstream = env.var(bindings::UPSTREAM_BASE_URL).ok().map(|v| v.to_string());
+    Ok(Config::effective(upstream.as_deref(), &overrides))
+}
+
+/// Checks one key against the upstream and records the outcome.
+pub async fn check_key(env: &Env, db: &D1Database, cfg: &Config, id: i64, actor: &str) -> Result<CheckResult, ApiError> {
+    let key = q::secret(db, id).await.map_err(|e| internal("key", e))?.ok_or(ApiError::NotFound)?;
+    let headers = Headers::new();
+    headers.set("x-goog-api-key", &key).map_err(|e| internal("headers", e))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(headers);
+    let url = format!("{}/v1beta/models?pageSize=1", cfg.upstream_base_url);
+    let req = Request::new_with_init(&url, &init).map_err(|e| internal("request", e))?;
+    let (result, message, class) = match Fetch::Request(req).send().await {
+        Ok(resp) if resp.status_code() < 300 => ("ok".to_string(), None, None),
+        Ok(mut resp) => {
+            let status = resp.status_code();
+            let body = resp.bytes().await.unwrap_or_default();
+            let c = classify(status, &body);
+            (c.class.as_str().to_string(), Some(c.message.clone()), Some(c))
+        }
+        Err(_) => ("transient".to_string(), Some("the upstream could not be reached".to_string()), None),
+    };
+    let now = clock::now_ms(env);
+    let mut stmts = vec![db
+        .prepare("UPDATE pool_keys SET last_checked_at = ?1, last_check_result = ?2 WHERE id = ?3")
+        .bind(&[num(now as i64), result.as_str().into(), num(id)])
+        .map_err(|e| internal("bind", e))?];
+    let msg = message.clone().unwrap_or_default();
+    match class.as_ref().map(|c| c.class) {
+        Some(FailureClass::KeyInvalid) => {
+            let reason = class.as_ref().map(|c| c.reason.clone()).unwrap_or_default();
+            stmts.push(
+                db.prepare("UPDATE pool_keys SET status = 'disabled', disabled_reason = ?1, updated_at = ?2 WHERE id = ?3 AND status = 'active'")
+                    .bind(&[reason.as_str().into(), num(now as i64), num(id)])
+                    .map_err(|e| internal("bind", e))?,
+            );
+            stmts.push(event_if_changed(db, id, now, "auto_disabled", &reason, &msg, actor)?);
+        }
+        None if result == "ok" => {
+            stmts.push(
+                db.prepare("UPDATE pool_keys SET status = 'active', disabled_reason = NULL, updated_at = ?1 WHERE id = ?2 AND status = 'disabled'")
+                    .bind(&[num(now as i64), num(id)])
+                    .map_err(|e| internal("bind", e))?,
+            );
+            stmts.push(event_if_changed(db, id, now, "recovered", "check", "", actor)?);
+        }
+        _ => {}
+    }
+    stmts.push(q::event_stmt(db, Some(id), now, "checked", &result, &msg, actor).map_err(|e| internal("bind", e))?);
+    db.batch(stmts).await.map_err(|e| internal("record check", e))?;
+    Ok(CheckResult { id, result, message, checked_at: now })
+}
+
+/// An audit event recorded only if the statement just before changed a row.
+fn event_if_changed(db: &D1Database, id: i64, now: u64, kind: &str, cause: &str, msg: &str, actor: &str) -> Result<worker::D1PreparedStatement, ApiError> {
+    db.prepare("INSERT INTO key_events (key_id, at, kind, cause, message, actor) SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE changes() > 0")
+        .bind(&[num(id), num(now as i64), kind.into(), cause.into(), msg.into(), actor.into()])
+        .map_err(|e| internal("bind", e))
+}
+
+pub async fn check_one(c: Call<'_>) -> Result<Reply, ApiError> {
+    let id = c.id_param(0)?;
+    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let cfg = config(c.env, &db).await?;
+    Reply::json(200, &check_key(c.env, &db, &cfg, id, &c.actor()).await?)
+}
+
+fn job_key(job: &str) -> String {
+    format!("check-job:{job}")
+}
+
+async fn save_job(env: &Env, job: &CheckJob) -> Result<(), ApiError> {
+    let kv = env.kv(bindings::SESSIONS).map_err(|e| internal("kv", e))?;
+    let body = serde_json::to_string(job).map_err(|e| internal("serialise", e))?;
+    kv.put(&job_key(&job.job), body)
+        .map_err(|e| internal("job write", e))?
+        .expiration_ttl(JOB_TTL_SECS)
+        .execute()
+        .await
+        .map_err(|e| internal("job write", e))
+}
+
+/// Starts a background check of many keys; progress is polled with `GET /keys/checks/{job}`.
+pub async fn start(mut c: Call<'_>) -> Result<Reply, ApiError> {
+    let body: StartChecksRequest = c.json().await?;
+    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let ids: Vec<i64> = match body.ids {
+        Some(ids) if ids.is_empty() || ids.len() > 5000 => return Err(ApiError::field("ids", "must list 1 to 5000 key ids")),
+        Some(ids) => ids,
+        None => {
+            #[derive(Deserialize)]
+            struct Id {
+                id: i64,
+            }
+            let rows: Vec<Id> = db.prepare("SELECT id FROM pool_keys ORDER BY id").all().await.and_then(|r| r.results()).map_err(|e| internal("ids", e))?;
+            rows.into_iter().map(|r| r.id).collect()
+        }
+    };
+    let mut random = [0u8; 12];
+    getrandom::getrandom(&mut random).map_err(|e| internal("random", e))?;
+    let mut job = CheckJob { job: base64url(&random), total: ids.len() as u32, done: 0, ok: 0, failed: 0, finished: ids.is_empty() };
+    save_job(c.env, &job).await?;
+    let cfg = config(c.env, &db).await?;
+    let env = c.env.clone();
+    let actor = c.actor();
+    let reply = Reply::json(202, &job)?;
+    c.ctx.wait_until(async move {
+        for chunk in ids.chunks(PARALLEL) {
+            let results = join_all(chunk.iter().map(|id| check_key(&env, &db, &cfg, *id, &actor))).await;
+            for r in results {
+                job.done += 1;
+                match r {
+                    Ok(r) if r.result == "ok" => job.ok += 1,
+                    _ => job.failed += 1,
+                }
+            }
+            job.finished = job.done == job.total;
+            if save_job(&env, &job).await.is_err() {
+                return;
+            }
+        }
+    });
+    Ok(reply)
+}
+
+pub async fn job(c: Call<'_>) -> Result<Reply, ApiError> {
+    let id = c.params.first().cloned().unwrap_or_default();
+    let kv = c.env.kv(bindings::SESSIONS).map_err(|e| internal("kv", e))?;
+    let job: CheckJob = kv.get(&job_key(&id)).json().await.map_err(|e| internal("job read", e))?.ok_or(ApiError::NotFound)?;
+    Reply::json(200, &job)
+}

@@ -1,0 +1,301 @@
+//! `/api/v1/keys`: list, add, import, export, update, delete; keys are masked everywhere but
+//! export, which is recorded in the audit trail.
+
+use super::request::{Call, Reply};
+use super::internal;
+use crate::store::keys::{self as q, num, KeyRow, VIEW_COLUMNS};
+use crate::{clock, store};
+use poise_core::admin::keys::{extract_keys, key_hash, looks_like_key, mask_key};
+use poise_core::api::error::ApiError;
+use poise_core::api::keys::*;
+use poise_core::api::Page;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use wasm_bindgen::JsValue;
+
+/// Largest page of `GET /keys`.
+const MAX_PER_PAGE: u32 = 500;
+/// Largest bulk action.
+const MAX_BULK: usize = 5000;
+
+pub async fn list(c: Call<'_>) -> Result<Reply, ApiError> {
+    let url = c.req.url().map_err(|_| ApiError::BadRequest("bad URL".into()))?;
+    let mut fields = BTreeMap::new();
+    let mut filters = Vec::new();
+    let mut binds: Vec<JsValue> = Vec::new();
+    let (mut sort, mut order, mut page, mut per_page) = ("id", "desc", 1u32, 50u32);
+    for (k, v) in url.query_pairs() {
+        let mut bad = |m: &str| {
+            fields.insert(k.to_string(), m.to_string());
+        };
+        match k.as_ref() {
+            "q" if !v.is_empty() => {
+                let like = format!("%{}%", v.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+                binds.push(like.clone().into());
+                binds.push(like.into());
+                binds.push(v.to_string().into());
+                let n = binds.len();
+                filters.push(format!(
+                    "(note LIKE ?{} ESCAPE '\\' OR key_masked LIKE ?{} ESCAPE '\\' OR CAST(id AS TEXT) = ?{} OR project = ?{})",
+                    n - 2, n - 1, n, n
+                ));
+            }
+            "q" => {}
+            "status" => match v.as_ref() {
+                "active" | "disabled" => {
+                    binds.push(v.to_string().into());
+                    filters.push(format!("status = ?{}", binds.len()));
+                }
+                _ => bad("must be active or disabled"),
+            },
+            "enabled" => match v.as_ref() {
+                "true" | "false" => {
+                    binds.push(num(i64::from(v == "true")));
+                    filters.push(format!("enabled = ?{}", binds.len()));
+                }
+                _ => bad("must be true or false"),
+            },
+            "sort" => match v.as_ref() {
+                "id" => sort = "id",
+                "created_at" => sort = "created_at",
+                "last_used_at" => sort = "last_used_at",
+                "note" => sort = "note",
+                _ => bad("must be id, created_at, last_used_at or note"),
+            },
+            "order" => match v.as_ref() {
+                "asc" => order = "asc",
+                "desc" => order = "desc",
+                _ => bad("must be asc or desc"),
+            },
+            "page" => match v.parse::<u32>() {
+                Ok(n) if n >= 1 => page = n,
+                _ => bad("must be a whole number ≥ 1"),
+            },
+            "per_page" => match v.parse::<u32>() {
+                Ok(n) if (1..=MAX_PER_PAGE).contains(&n) => per_page = n,
+                _ => bad("must be a whole number from 1 to 500"),
+            },
+            _ => bad("unknown parameter"),
+        }
+    }
+    if !fields.is_empty() {
+        return Err(ApiError::Validation(fields));
+    }
+    let filter = if filters.is_empty() { String::new() } else { format!("WHERE {}", filters.join(" AND ")) };
+    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let count = db.prepare(format!("SELECT COUNT(*) AS n FROM pool_keys {filter}")).bind(&binds).map_err(|e| internal("bind", e))?;
+    let mut page_binds = binds.clone();
+    page_binds.push(num(per_page));
+    page_binds.push(num(i64::from(page - 1) * i64::from(per_page)));
+    let n = page_binds.len();
+    let rows = db
+        .prepare(format!(
+            "SELECT {VIEW_COLUMNS} FROM pool_keys {filter} ORDER BY {sort} {order}, id {order} LIMIT ?{} OFFSET ?{}",
+            n - 1,
+            n
+        ))
+        .bind(&page_binds)
+        .map_err(|e| internal("bind", e))?;
+    let results = db.batch(vec![count, rows]).await.map_err(|e| internal("list keys", e))?;
+    #[derive(Deserialize)]
+    struct Count {
+        n: f64,
+    }
+    let total = results[0].results::<Count>().map_err(|e| internal("count", e))?.first().map_or(0, |c| c.n as u64);
+    let items = results[1].results::<KeyRow>().map_err(|e| internal("rows", e))?.into_iter().map(KeyView::from).collect();
+    Reply::json(200, &Page { items, total, page, per_page })
+}
+
+fn check_labels(note: Option<&str>, project: Option<&str>) -> Result<(), ApiError> {
+    let mut fields = BTreeMap::new();
+    if let Some(Err(m)) = note.map(validate_note) {
+        fields.insert("note".into(), m.into());
+    }
+    if let Some(Err(m)) = project.map(validate_project) {
+        fields.insert("project".into(), m.into());
+    }
+    if fields.is_empty() { Ok(()) } else { Err(ApiError::Validation(fields)) }
+}
+
+pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
+    let body: CreateKeyRequest = c.json().await?;
+    let key = body.key.trim();
+    if !looks_like_key(key) {
+        return Err(ApiError::field("key", "not a Gemini API key (AIza… or AQ.…)"));
+    }
+    check_labels(body.note.as_deref(), body.project.as_deref())?;
+    let project = body.project.as_deref().map(str::trim).filter(|p| !p.is_empty());
+    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let now = clock::now_ms(c.env);
+    let r = q::insert_stmt(&db, key, &key_hash(key), &mask_key(key), body.note.as_deref().unwrap_or(""), project, now)
+        .map_err(|e| internal("bind", e))?
+        .run()
+        .await
+        .map_err(|e| internal("insert key", e))?;
+    let meta = r.meta().map_err(|e| internal("meta", e))?;
+    let id = meta.filter(|m| m.changes.unwrap_or(0) > 0).and_then(|m| m.last_row_id).ok_or_else(|| ApiError::Conflict("this key is already in the pool".into()))?;
+    q::event_stmt(&db, Some(id), now, "created", "", "", &c.actor()).map_err(|e| internal("bind", e))?.run().await.map_err(|e| internal("event", e))?;
+    let view = q::view(&db, id).await.map_err(|e| internal("view", e))?.ok_or(ApiError::Internal)?;
+    Reply::json(201, &view)
+}
+
+pub async fn import(mut c: Call<'_>) -> Result<Reply, ApiError> {
+    let body: ImportRequest = c.json().await?;
+    let found = extract_keys(&body.text);
+    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let now = clock::now_ms(c.env);
+    let actor = c.actor();
+    let mut added = 0u32;
+    // D1 batches run as one transaction: an import is all or nothing.
+    for chunk in found.keys.chunks(50) {
+        let stmts = chunk
+            .iter()
+            .map(|k| q::insert_stmt(&db, k, &key_hash(k), &mask_key(k), "", None, now))
+            .collect::<worker::Result<Vec<_>>>()
+            .map_err(|e| internal("bind", e))?;
+        for r in db.batch(stmts).await.map_err(|e| internal("import", e))? {
+            added += r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0) as u32;
+        }
+    }
+    if added > 0 {
+        q::event_stmt(&db, None, now, "imported", "", &format!("{added} keys added"), &actor)
+            .map_err(|e| internal("bind", e))?
+            .run()
+            .await
+            .map_err(|e| internal("event", e))?;
+    }
+    let duplicate = (found.keys.len() as u32 - added) + found.duplicates as u32;
+    Reply::json(200, &ImportResult { added, duplicate, not_a_key: found.not_a_key as u32 })
+}
+
+pub async fn export(c: Call<'_>) -> Result<Reply, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: i64,
+        key: String,
+        note: String,
+        project: Option<String>,
+        enabled: i64,
+    }
+    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let rows: Vec<Row> = db
+        .prepare("SELECT id, key, note, project, enabled FROM pool_keys ORDER BY id")
+        .all()
+        .await
+        .and_then(|r| r.results())
+        .map_err(|e| internal("export", e))?;
+    q::event_stmt(&db, None, clock::now_ms(c.env), "exported", "", &format!("{} keys exported", rows.len()), &c.actor())
+        .map_err(|e| internal("bind", e))?
+        .run()
+        .await
+        .map_err(|e| internal("event", e))?;
+    let keys: Vec<ExportedKey> = rows
+        .into_iter()
+        .map(|r| ExportedKey { id: r.id, key: r.key, note: r.note, project: r.project, enabled: r.enabled == 1 })
+        .collect();
+    Reply::json(200, &keys)
+}
+
+pub async fn get(c: Call<'_>) -> Result<Reply, ApiError> {
+    let id = c.id_param(0)?;
+    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let view = q::view(&db, id).await.map_err(|e| internal("view", e))?.ok_or(ApiError::NotFound)?;
+    Reply::json(200, &view)
+}
+
+pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
+    let id = c.id_param(0)?;
+    let body: UpdateKeyRequest = c.json().await?;
+    let project = body.project.as_ref().map(|p| p.as_deref().map(str::trim).filter(|p| !p.is_empty()));
+    check_labels(body.note.as_deref(), project.flatten())?;
+    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let before = q::view(&db, id).await.map_err(|e| internal("view", e))?.ok_or(ApiError::NotFound)?;
+    let now = clock::now_ms(c.env);
+    let mut sets = vec!["updated_at = ?1".to_string()];
+    let mut binds: Vec<JsValue> = vec![num(now as i64)];
+    if let Some(note) = &body.note {
+        binds.push(note.as_str().into());
+        sets.push(format!("note = ?{}", binds.len()));
+    }
+    if let Some(enabled) = body.enabled {
+        binds.push(num(i64::from(enabled)));
+        sets.push(format!("enabled = ?{}", binds.len()));
+    }
+    if let Some(project) = project {
+        binds.push(q::opt_str(project));
+        sets.push(format!("project = ?{}", binds.len()));
+    }
+    binds.push(num(id));
+    let mut stmts = vec![db
+        .prepare(format!("UPDATE pool_keys SET {} WHERE id = ?{}", sets.join(", "), binds.len()))
+        .bind(&binds)
+        .map_err(|e| internal("bind", e))?];
+    if let Some(enabled) = body.enabled.filter(|e| *e != before.enabled) {
+        let kind = if enabled { "enabled" } else { "disabled" };
+        stmts.push(q::event_stmt(&db, Some(id), now, kind, "admin", "", &c.actor()).map_err(|e| internal("bind", e))?);
+    }
+    db.batch(stmts).await.map_err(|e| internal("update key", e))?;
+    let view = q::view(&db, id).await.map_err(|e| internal("view", e))?.ok_or(ApiError::NotFound)?;
+    Reply::json(200, &view)
+}
+
+pub async fn delete(c: Call<'_>) -> Result<Reply, ApiError> {
+    let id = c.id_param(0)?;
+    let affected = apply_bulk(&c, &[id], "delete").await?;
+    if affected == 0 {
+        return Err(ApiError::NotFound);
+    }
+    Ok(Reply::no_content())
+}
+
+pub async fn bulk(mut c: Call<'_>) -> Result<Reply, ApiError> {
+    let body: BulkRequest = c.json().await?;
+    if !["enable", "disable", "delete"].contains(&body.action.as_str()) {
+        return Err(ApiError::field("action", "must be enable, disable or delete"));
+    }
+    if body.ids.is_empty() || body.ids.len() > MAX_BULK {
+        return Err(ApiError::field("ids", "must list 1 to 5000 key ids"));
+    }
+    let affected = apply_bulk(&c, &body.ids, &body.action).await?;
+    Reply::json(200, &BulkResult { affected })
+}
+
+/// Applies one action to many keys in one transaction, with an audit event per key changed.
+async fn apply_bulk(c: &Call<'_>, ids: &[i64], action: &str) -> Result<u32, ApiError> {
+    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let now = clock::now_ms(c.env);
+    let actor = c.actor();
+    let mut affected = 0;
+    for chunk in ids.chunks(40) {
+        let mut stmts = Vec::new();
+        for id in chunk {
+            let (sql, kind) = match action {
+                "enable" => ("UPDATE pool_keys SET enabled = 1, updated_at = ?2 WHERE id = ?1 AND enabled = 0", "enabled"),
+                "disable" => ("UPDATE pool_keys SET enabled = 0, updated_at = ?2 WHERE id = ?1 AND enabled = 1", "disabled"),
+                _ => ("DELETE FROM pool_keys WHERE id = ?1 AND ?2 IS NOT NULL", "deleted"),
+            };
+            stmts.push(db.prepare(sql).bind(&[num(*id), num(now as i64)]).map_err(|e| internal("bind", e))?);
+            // `changes()` is the row count of the statement just before, in the same transaction.
+            stmts.push(
+                db.prepare("INSERT INTO key_events (key_id, at, kind, cause, message, actor) SELECT ?1, ?2, ?3, 'admin', '', ?4 WHERE changes() > 0")
+                    .bind(&[num(*id), num(now as i64), kind.into(), actor.as_str().into()])
+                    .map_err(|e| internal("bind", e))?,
+            );
+        }
+        let results = db.batch(stmts).await.map_err(|e| internal("bulk", e))?;
+        affected += results
+            .iter()
+            .step_by(2)
+            .map(|r| r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0) as u32)
+            .sum::<u32>();
+    }
+    Ok(affected)
+}
+
+pub async fn events(c: Call<'_>) -> Result<Reply, ApiError> {
+    let id = c.id_param(0)?;
+    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    q::view(&db, id).await.map_err(|e| internal("view", e))?.ok_or(ApiError::NotFound)?;
+    let events = q::events(&db, id, 200).await.map_err(|e| internal("events", e))?;
+    Reply::json(200, &events)
+}

@@ -1,0 +1,97 @@
+//! The admin API (`/api/v1/*`): dispatch over the route table in `poise_core::api::routes`,
+//! the Origin check for state-changing requests, session enforcement, and the one place an
+//! `ApiError` becomes a response.
+
+mod accounts;
+mod checks;
+mod config;
+mod keys;
+mod request;
+mod session;
+mod tokens;
+
+use crate::http::RawUrl;
+use poise_core::api::error::ApiError;
+use poise_core::api::routes::{match_route, Access, RouteId, RouteMatch, OPENAPI_JSON};
+use request::{Call, Reply};
+use worker::{console_error, Context, Env, Request, Response};
+
+/// Handles one admin API request.
+pub async fn handle(req: Request, env: Env, ctx: Context, raw: RawUrl) -> worker::Result<Response> {
+    let result = dispatch(req, &env, &ctx, &raw).await;
+    match result {
+        Ok(reply) => reply.into_response(),
+        Err(err) => Reply::error(&err).into_response(),
+    }
+}
+
+async fn dispatch(req: Request, env: &Env, ctx: &Context, raw: &RawUrl) -> Result<Reply, ApiError> {
+    let method = req.method().to_string().to_uppercase();
+    let (id, access, params) = match match_route(&method, &raw.path) {
+        RouteMatch::Found(id, access, params) => (id, access, params),
+        RouteMatch::MethodNotAllowed => return Err(ApiError::MethodNotAllowed),
+        RouteMatch::NotFound => return Err(ApiError::NotFound),
+    };
+    if method != "GET" && method != "HEAD" {
+        check_origin(&req, raw)?;
+    }
+    let admin = match access {
+        Access::Session => Some(session::require(&req, env).await?),
+        Access::Public => None,
+    };
+    let call = Call { req, env, ctx, raw, params, admin };
+    route(id, call).await
+}
+
+async fn route(id: RouteId, c: Call<'_>) -> Result<Reply, ApiError> {
+    use RouteId::*;
+    match id {
+        OpenApi => Ok(Reply::raw_json(200, OPENAPI_JSON)),
+        SetupStatus => accounts::setup_status(c).await,
+        Setup => accounts::setup(c).await,
+        Login => accounts::login(c).await,
+        Logout => accounts::logout(c).await,
+        Me => accounts::me(c).await,
+        ChangePassword => accounts::change_password(c).await,
+        ListAdmins => accounts::list(c).await,
+        CreateAdmin => accounts::create(c).await,
+        DeleteAdmin => accounts::delete(c).await,
+        ListKeys => keys::list(c).await,
+        CreateKey => keys::create(c).await,
+        ImportKeys => keys::import(c).await,
+        ExportKeys => keys::export(c).await,
+        BulkKeys => keys::bulk(c).await,
+        GetKey => keys::get(c).await,
+        UpdateKey => keys::update(c).await,
+        DeleteKey => keys::delete(c).await,
+        KeyEvents => keys::events(c).await,
+        CheckKey => checks::check_one(c).await,
+        StartChecks => checks::start(c).await,
+        CheckJob => checks::job(c).await,
+        ListTokens => tokens::list(c).await,
+        CreateToken => tokens::create(c).await,
+        UpdateToken => tokens::update(c).await,
+        DeleteToken => tokens::delete(c).await,
+        RotateToken => tokens::rotate(c).await,
+        GetConfig => config::get(c).await,
+        UpdateConfig => config::update(c).await,
+    }
+}
+
+/// Browsers send `Origin` on every cross-origin state-changing request; it must be ours.
+/// Clients that send no `Origin` (curl, scripts) are not browsers and cannot be forged into
+/// sending the session cookie (SameSite=Strict).
+fn check_origin(req: &Request, raw: &RawUrl) -> Result<(), ApiError> {
+    match req.headers().get("origin").ok().flatten() {
+        Some(origin) if origin != raw.origin => {
+            Err(ApiError::Forbidden("cross-origin request refused: the Origin header is not this gateway".into()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Logs a storage/runtime failure and hides it from the client.
+pub(crate) fn internal(what: &str, e: impl std::fmt::Display) -> ApiError {
+    console_error!("admin api internal error in {}: {}", what, e);
+    ApiError::Internal
+}

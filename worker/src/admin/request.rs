@@ -1,0 +1,116 @@
+//! Per-call context, strict JSON bodies and replies for the admin API.
+
+use super::session::Admin;
+use crate::http::RawUrl;
+use poise_core::api::error::ApiError;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use worker::{Context, Env, Headers, Request, Response, ResponseBuilder};
+
+/// Largest admin request body (pasted key lists included).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Everything a handler gets.
+pub struct Call<'a> {
+    pub req: Request,
+    pub env: &'a Env,
+    pub ctx: &'a Context,
+    pub raw: &'a RawUrl,
+    /// Path parameters in route order.
+    pub params: Vec<String>,
+    /// The signed-in admin (always present on `Access::Session` routes).
+    pub admin: Option<Admin>,
+}
+
+impl Call<'_> {
+    /// The signed-in admin; handlers of session routes only.
+    pub fn admin(&self) -> &Admin {
+        self.admin.as_ref().expect("session route without an admin")
+    }
+
+    /// `admin:<username>`, the actor recorded in audit trails.
+    pub fn actor(&self) -> String {
+        format!("admin:{}", self.admin().username)
+    }
+
+    /// The numeric id in path parameter `i`.
+    pub fn id_param(&self, i: usize) -> Result<i64, ApiError> {
+        self.params.get(i).and_then(|s| s.parse::<i64>().ok()).filter(|n| *n > 0).ok_or(ApiError::NotFound)
+    }
+
+    /// Reads and strictly decodes a JSON body.
+    pub async fn json<T: DeserializeOwned>(&mut self) -> Result<T, ApiError> {
+        let ct = self.req.headers().get("content-type").ok().flatten().unwrap_or_default();
+        if !ct.to_ascii_lowercase().starts_with("application/json") {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let declared = self.req.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        let bytes = self.req.bytes().await.map_err(|_| ApiError::BadRequest("could not read the request body".into()))?;
+        if bytes.len() > MAX_BODY_BYTES {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+    }
+
+    /// Is the request on plain http (local development)? Then the cookie cannot be Secure.
+    pub fn is_plain_http(&self) -> bool {
+        self.raw.origin.starts_with("http://")
+    }
+}
+
+/// A successful (or error) answer before it becomes a `Response`.
+pub struct Reply {
+    status: u16,
+    body: Option<String>,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl Reply {
+    pub fn json<T: Serialize>(status: u16, value: &T) -> Result<Reply, ApiError> {
+        let body = serde_json::to_string(value).map_err(|e| super::internal("serialise", e))?;
+        Ok(Reply { status, body: Some(body), headers: Vec::new() })
+    }
+
+    pub fn raw_json(status: u16, body: &str) -> Reply {
+        Reply { status, body: Some(body.to_string()), headers: Vec::new() }
+    }
+
+    pub fn no_content() -> Reply {
+        Reply { status: 204, body: None, headers: Vec::new() }
+    }
+
+    /// The single mapping from `ApiError` to an HTTP answer.
+    pub fn error(err: &ApiError) -> Reply {
+        let mut headers = Vec::new();
+        if let ApiError::TooManyRequests { retry_after_s } = err {
+            headers.push(("retry-after", retry_after_s.to_string()));
+        }
+        let body = serde_json::to_string(&err.body()).unwrap_or_else(|_| "{}".into());
+        Reply { status: err.status(), body: Some(body), headers }
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: String) -> Reply {
+        self.headers.push((name, value));
+        self
+    }
+
+    pub fn into_response(self) -> worker::Result<Response> {
+        let headers = Headers::new();
+        headers.set("cache-control", "no-store")?;
+        headers.set("x-content-type-options", "nosniff")?;
+        if self.body.is_some() {
+            headers.set("content-type", "application/json; charset=UTF-8")?;
+        }
+        for (k, v) in &self.headers {
+            headers.append(k, v)?;
+        }
+        let b = ResponseBuilder::new().with_status(self.status).with_headers(headers);
+        Ok(match self.body {
+            Some(body) => b.fixed(body.into_bytes()),
+            None => b.empty(),
+        })
+    }
+}

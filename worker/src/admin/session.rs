@@ -1,0 +1,121 @@
+//! Admin sessions in KV. The browser holds `poise_session=<admin id>.<random token>` in an
+//! HttpOnly, SameSite=Strict cookie (Secure except on plain-http local development); KV holds
+//! only the token's SHA-256 under `session:<admin id>:<hash>`, with a 12-hour TTL. Keying by
+//! admin id lets a password change or account deletion end all of that admin's sessions.
+
+use super::internal;
+use crate::{bindings, clock, store};
+use poise_core::api::error::ApiError;
+use poise_core::token::{base64url, sha256_hex};
+use serde::{Deserialize, Serialize};
+use worker::{Env, Request};
+
+pub const COOKIE: &str = "poise_session";
+/// Session lifetime.
+pub const TTL_SECS: u64 = 12 * 60 * 60;
+
+/// The signed-in admin of a request.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    pub id: i64,
+    pub username: String,
+    /// The KV key of this session.
+    pub session_key: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SessionRecord {
+    admin_id: i64,
+    expires_at: u64,
+}
+
+fn kv_key(admin_id: i64, token: &str) -> String {
+    format!("session:{admin_id}:{}", sha256_hex(token))
+}
+
+fn cookie_value(req: &Request) -> Option<String> {
+    let header = req.headers().get("cookie").ok().flatten()?;
+    header.split(';').find_map(|part| {
+        let (name, value) = part.trim().split_once('=')?;
+        (name == COOKIE && !value.is_empty()).then(|| value.to_string())
+    })
+}
+
+/// The admin of a valid, unexpired session whose account still exists; else 401.
+pub async fn require(req: &Request, env: &Env) -> Result<Admin, ApiError> {
+    let value = cookie_value(req).ok_or(ApiError::Unauthenticated)?;
+    let (id, token) = value.split_once('.').ok_or(ApiError::Unauthenticated)?;
+    let admin_id: i64 = id.parse().map_err(|_| ApiError::Unauthenticated)?;
+    let key = kv_key(admin_id, token);
+    let kv = env.kv(bindings::SESSIONS).map_err(|e| internal("kv", e))?;
+    let record: SessionRecord = kv
+        .get(&key)
+        .json()
+        .await
+        .map_err(|e| internal("session read", e))?
+        .ok_or(ApiError::Unauthenticated)?;
+    if record.admin_id != admin_id || record.expires_at <= clock::now_ms(env) {
+        return Err(ApiError::Unauthenticated);
+    }
+    let db = store::db(env).map_err(|e| internal("d1", e))?;
+    let username = store::admins::username(&db, admin_id)
+        .await
+        .map_err(|e| internal("admin lookup", e))?
+        .ok_or(ApiError::Unauthenticated)?;
+    Ok(Admin { id: admin_id, username, session_key: key })
+}
+
+/// Starts a session; returns the `Set-Cookie` value.
+pub async fn create(env: &Env, admin_id: i64, secure: bool) -> Result<String, ApiError> {
+    let mut random = [0u8; 32];
+    getrandom::getrandom(&mut random).map_err(|e| internal("random", e))?;
+    let token = base64url(&random);
+    let record = SessionRecord { admin_id, expires_at: clock::now_ms(env) + TTL_SECS * 1000 };
+    let kv = env.kv(bindings::SESSIONS).map_err(|e| internal("kv", e))?;
+    let body = serde_json::to_string(&record).map_err(|e| internal("serialise", e))?;
+    kv.put(&kv_key(admin_id, &token), body)
+        .map_err(|e| internal("session write", e))?
+        .expiration_ttl(TTL_SECS)
+        .execute()
+        .await
+        .map_err(|e| internal("session write", e))?;
+    Ok(cookie(&format!("{admin_id}.{token}"), TTL_SECS, secure))
+}
+
+/// A `Set-Cookie` value that clears the session cookie.
+pub fn clear_cookie(secure: bool) -> String {
+    cookie("", 0, secure)
+}
+
+fn cookie(value: &str, max_age: u64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}")
+}
+
+/// Ends one session.
+pub async fn destroy(env: &Env, session_key: &str) -> Result<(), ApiError> {
+    let kv = env.kv(bindings::SESSIONS).map_err(|e| internal("kv", e))?;
+    kv.delete(session_key).await.map_err(|e| internal("session delete", e))
+}
+
+/// Ends every session of `admin_id` except `keep`.
+pub async fn destroy_all(env: &Env, admin_id: i64, keep: Option<&str>) -> Result<(), ApiError> {
+    let kv = env.kv(bindings::SESSIONS).map_err(|e| internal("kv", e))?;
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut list = kv.list().prefix(format!("session:{admin_id}:"));
+        if let Some(c) = cursor.take() {
+            list = list.cursor(c);
+        }
+        let page = list.execute().await.map_err(|e| internal("session list", e))?;
+        for key in page.keys {
+            if Some(key.name.as_str()) != keep {
+                kv.delete(&key.name).await.map_err(|e| internal("session delete", e))?;
+            }
+        }
+        match page.cursor {
+            Some(c) if !page.list_complete => cursor = Some(c),
+            _ => return Ok(()),
+        }
+    }
+}
