@@ -41,13 +41,15 @@ export function migrate(persistTo) {
 export async function startGateway({ upstream, vars = {}, persistTo } = {}) {
   persistTo ??= mkdtempSync(path.join(os.tmpdir(), "poise-state-"));
   migrate(persistTo);
-  const allVars = { UPSTREAM_BASE_URL: upstream, ...vars };
+  let allVars = { UPSTREAM_BASE_URL: upstream, ...vars };
   let child;
   let url;
+  let port;
   let output = "";
 
   const start = async () => {
-    const port = await freePort();
+    // The same port across restarts, so clients keep talking to "the same" gateway.
+    port ??= await freePort();
     const args = [wranglerCli, "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()),
       "--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", "warn"];
     for (const [k, v] of Object.entries(allVars)) if (v !== undefined) args.push("--var", `${k}:${v}`);
@@ -89,6 +91,11 @@ export async function startGateway({ upstream, vars = {}, persistTo } = {}) {
     /** Runs SQL against the gateway's local D1 (for test set-up only). */
     sql: (text) => execLocal(text, persistTo),
     stop,
-    restart: async () => { await stop(); await start(); },
+    /** Stops and starts again on the same state; `vars` are merged (undefined removes one). */
+    restart: async (vars = {}) => {
+      await stop();
+      allVars = { ...allVars, ...vars };
+      await start();
+    },
   };
 }
