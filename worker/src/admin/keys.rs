@@ -299,3 +299,14 @@ pub async fn events(c: Call<'_>) -> Result<Reply, ApiError> {
     let events = q::events(&db, id, 200).await.map_err(|e| internal("events", e))?;
     Reply::json(200, &events)
 }
+
+/// The pool's audit trail: every key event, newest first (`?limit=`, default 100, max 1000).
+pub async fn audit(c: Call<'_>) -> Result<Reply, ApiError> {
+    let url = c.req.url().map_err(|_| ApiError::BadRequest("bad URL".into()))?;
+    let limit = match url.query_pairs().find(|(k, _)| k == "limit") {
+        Some((_, v)) => v.parse::<u32>().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| ApiError::field("limit", "must be 1 to 1000"))?,
+        None => 100,
+    };
+    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    Reply::json(200, &q::recent_events(&db, limit).await.map_err(|e| internal("events", e))?)
+}

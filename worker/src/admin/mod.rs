@@ -65,6 +65,7 @@ async fn route(id: RouteId, c: Call<'_>) -> Result<Reply, ApiError> {
         UpdateKey => keys::update(c).await,
         DeleteKey => keys::delete(c).await,
         KeyEvents => keys::events(c).await,
+        Audit => keys::audit(c).await,
         CheckKey => checks::check_one(c).await,
         StartChecks => checks::start(c).await,
         CheckJob => checks::job(c).await,

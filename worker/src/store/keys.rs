@@ -124,10 +124,25 @@ pub async fn events(db: &D1Database, key_id: i64, limit: u32) -> worker::Result<
         .all()
         .await?
         .results()?;
-    Ok(rows
+    Ok(to_events(rows))
+}
+
+/// The newest events of the whole pool.
+pub async fn recent_events(db: &D1Database, limit: u32) -> worker::Result<Vec<KeyEvent>> {
+    let rows: Vec<EventRow> = db
+        .prepare("SELECT id, key_id, at, kind, cause, message, actor FROM key_events ORDER BY at DESC, id DESC LIMIT ?1")
+        .bind(&[num(limit)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(to_events(rows))
+}
+
+fn to_events(rows: Vec<EventRow>) -> Vec<KeyEvent> {
+    rows
         .into_iter()
         .map(|r| KeyEvent { id: r.id, key_id: r.key_id, at: r.at as u64, kind: r.kind, cause: r.cause, message: r.message, actor: r.actor })
-        .collect())
+        .collect()
 }
 
 /// The full key (for upstream checks and export).

@@ -1,0 +1,12 @@
+//! One component per route.
+
+pub mod admins;
+pub mod config;
+pub mod dashboard;
+pub mod key_detail;
+pub mod keys;
+pub mod login;
+pub mod not_found;
+pub mod password;
+pub mod setup;
+pub mod tokens;
