@@ -12,3 +12,4 @@ pub mod error;
 pub mod proxy;
 pub mod token;
 pub mod api;
+pub mod stream;

@@ -51,7 +51,7 @@ export async function startGateway({ upstream, vars = {}, persistTo } = {}) {
     // The same port across restarts, so clients keep talking to "the same" gateway.
     port ??= await freePort();
     const args = [wranglerCli, "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()),
-      "--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", "warn"];
+      "--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", process.env.POISE_LOG_LEVEL ?? "warn"];
     for (const [k, v] of Object.entries(allVars)) if (v !== undefined) args.push("--var", `${k}:${v}`);
     child = spawn(process.execPath, args, { cwd: root, env: quietEnv, stdio: ["ignore", "pipe", "pipe"] });
     output = "";

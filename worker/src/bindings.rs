@@ -3,7 +3,6 @@
 pub const DB: &str = "DB";
 pub const SESSIONS: &str = "SESSIONS";
 pub const KEY_STATE: &str = "KEY_STATE";
-pub const ASSETS: &str = "ASSETS";
 pub const UPSTREAM_BASE_URL: &str = "UPSTREAM_BASE_URL";
 pub const ADMIN_SETUP_TOKEN: &str = "ADMIN_SETUP_TOKEN";
 pub const LOGIN_GUARD: &str = "LOGIN_GUARD";

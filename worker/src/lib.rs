@@ -10,6 +10,7 @@ mod bindings;
 mod clock;
 mod durable;
 mod http;
+mod pool;
 mod proxy;
 mod store;
 

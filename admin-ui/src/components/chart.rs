@@ -32,6 +32,14 @@ pub fn arcs(values: &[u32], circumference: f64) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// An SVG length with two decimals, formatted without the float formatter (smaller wasm).
+fn svg_num(v: f64) -> String {
+    let hundredths = (v * 100.0).round() as i64;
+    let sign = if hundredths < 0 { "-" } else { "" };
+    let a = hundredths.unsigned_abs();
+    format!("{sign}{}.{:02}", a / 100, a % 100)
+}
+
 #[derive(Properties, PartialEq)]
 pub struct DonutProps {
     /// Describes the chart for screen readers.
@@ -51,13 +59,13 @@ pub fn Donut(props: &DonutProps) -> Html {
         <figure class="donut" data-testid="pool-chart">
             <svg viewBox="0 0 120 120" role="img" aria-label={props.title.clone()}>
                 <title>{ props.title.clone() }</title>
-                <circle class="donut-track" cx="60" cy="60" r={RADIUS.to_string()} />
+                <circle class="donut-track" cx="60" cy="60" r="48" />
                 for (seg, (len, start)) in props.segments.iter().zip(arcs) {
                     if len > 0.0 {
-                        <circle class="donut-seg" cx="60" cy="60" r={RADIUS.to_string()}
+                        <circle class="donut-seg" cx="60" cy="60" r="48"
                             style={format!("stroke: {}", seg.color)}
-                            stroke-dasharray={format!("{len:.3} {:.3}", circumference - len)}
-                            stroke-dashoffset={format!("{:.3}", -start)}
+                            stroke-dasharray={format!("{} {}", svg_num(len), svg_num(circumference - len))}
+                            stroke-dashoffset={svg_num(-start)}
                             transform="rotate(-90 60 60)">
                             <title>{ format!("{}: {}", seg.label, seg.value) }</title>
                         </circle>
@@ -91,6 +99,13 @@ mod tests {
         assert_eq!(a, vec![(25.0, 0.0), (0.0, 25.0), (75.0, 25.0)]);
         let total: f64 = a.iter().map(|(len, _)| len).sum();
         assert!((total - 100.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn svg_numbers() {
+        assert_eq!(super::svg_num(301.5929), "301.59");
+        assert_eq!(super::svg_num(-75.398), "-75.40");
+        assert_eq!(super::svg_num(0.004), "0.00");
     }
 
     #[test]

@@ -137,7 +137,7 @@ pub fn Select(props: &SelectProps) -> Html {
             <label for={id.clone()} class={classes!(props.compact.then_some("sr-only"))}>{ props.label.clone() }</label>
             <select id={id.clone()} data-testid={id.clone()} {onchange}>
                 for (value, label) in props.options.iter().cloned() {
-                    <option selected={value == props.value} value={value}>{ label }</option>
+                    <option selected={value == props.value} value={value.clone()}>{ label }</option>
                 }
             </select>
         </div>

@@ -80,7 +80,7 @@ pub fn ToastProvider(props: &ToastProviderProps) -> Html {
             { props.children.clone() }
             <div class="toasts" aria-live="polite">
                 for t in toasts.items.iter().cloned() {
-                    <ToastItem key={t.id} toast={t} dispatcher={toasts.dispatcher()} />
+                    <ToastItem key={t.id} toast={t.clone()} dispatcher={toasts.dispatcher()} />
                 }
             </div>
         </ContextProvider<Toaster>>

@@ -6,11 +6,11 @@ use crate::app::Route;
 use crate::components::chart::{Donut, Segment};
 use crate::components::layout::NavLink;
 use crate::components::status::{ErrorBanner, Loading};
-use crate::hooks::{use_resource, use_strings};
-use crate::i18n::{fill, reason_label, Strings};
+use crate::hooks::{use_prefs, use_resource, use_strings};
+use crate::i18n::{event_label, fill, reason_label, Strings};
 use crate::services::api;
 use crate::state::pool::{format_countdown, PoolSummary};
-use crate::util::now_ms;
+use crate::util::{fmt_time, now_ms};
 use gloo_timers::callback::Interval;
 use poise_core::api::keys::KeyView;
 use poise_core::pool::next_pacific_midnight_ms;
@@ -35,10 +35,13 @@ async fn all_keys() -> api::Result<Vec<KeyView>> {
     Ok(keys)
 }
 
+/// Rows of recent activity shown.
+const ACTIVITY_ROWS: u32 = 8;
+
 /// Colours of the pool-disabled reasons, in turn.
 const REASON_COLORS: [&str; 5] = ["var(--bad)", "var(--warn)", "var(--c3)", "var(--c4)", "var(--c5)"];
 
-fn segments(s: &Strings, sum: &PoolSummary) -> Vec<Segment> {
+fn segments(s: &'static Strings, sum: &PoolSummary) -> Vec<Segment> {
     let mut segs = vec![Segment { label: s.pool_active.into(), value: sum.active, color: "var(--ok)".into() }];
     for (i, (reason, n)) in sum.disabled_by_reason.iter().enumerate() {
         segs.push(Segment {
@@ -56,6 +59,8 @@ pub fn DashboardPage() -> Html {
     let s = use_strings();
     let keys = use_resource((), |_| all_keys());
     let tokens = use_resource((), |_| api::list_tokens());
+    let activity = use_resource((), |_| api::audit(ACTIVITY_ROWS));
+    let lang = use_prefs().lang;
     let now = use_state(now_ms);
     {
         let now = now.clone();
@@ -112,6 +117,30 @@ pub fn DashboardPage() -> Html {
                         <h2>{ s.quota_reset_title }</h2>
                         <p class="countdown" role="timer" aria-live="off">{ countdown }</p>
                         <p class="muted">{ s.quota_reset_hint }</p>
+                    </section>
+                    <section class="card" data-testid="recent-activity">
+                        <h2>{ s.activity_title }</h2>
+                        {
+                            match (&activity.data, &activity.error) {
+                                (_, Some(e)) => html! { <ErrorBanner error={e.clone()} on_retry={activity.reloader()} /> },
+                                (None, None) => html! { <Loading /> },
+                                (Some(list), None) if list.is_empty() => html! { <p class="muted">{ s.events_empty }</p> },
+                                (Some(list), None) => html! {
+                                    <ul class="activity">
+                                        for ev in list.iter() {
+                                            <li key={ev.id}>
+                                                <span class="badge">{ event_label(s, &ev.kind) }</span>
+                                                if let Some(id) = ev.key_id {
+                                                    <NavLink to={Route::KeyDetail { id }}>{ format!("#{id}") }</NavLink>
+                                                }
+                                                <span class="activity-msg">{ &ev.message }</span>
+                                                <span class="time">{ fmt_time(ev.at, lang) }{ " · " }{ &ev.actor }</span>
+                                            </li>
+                                        }
+                                    </ul>
+                                },
+                            }
+                        }
                     </section>
                     <section class="card" data-testid="token-count">
                         <h2>{ s.nav_tokens }</h2>

@@ -40,10 +40,22 @@ pub fn on_session_expired(handler: Callback<()>) {
 
 /// Sends one request to `API_BASE + path` with an optional JSON body and decodes the JSON
 /// answer into `T` (an empty answer, e.g. 204, decodes as `null`, so `T = ()` works).
-pub async fn request<B: Serialize, T: DeserializeOwned>(method: Method, path: &str, body: Option<&B>) -> Result<T, ApiClientError> {
+pub async fn request<B: Serialize, T: DeserializeOwned>(method: Method, path: &str, body: Option<&B>) -> std::result::Result<T, ApiClientError> {
+    let body = match body {
+        Some(b) => Some(serde_json::to_string(b).map_err(|e| ApiClientError::Decode(e.to_string()))?),
+        None => None,
+    };
+    let text = send(method, path, body).await?;
+    let text = if text.trim().is_empty() { "null" } else { text.as_str() };
+    serde_json::from_str(text).map_err(|e| ApiClientError::Decode(e.to_string()))
+}
+
+/// The untyped part of [`request`], kept out of the generic function so the wasm holds one
+/// copy of it rather than one per response type: sends, maps errors, returns the body text.
+async fn send(method: Method, path: &str, body: Option<String>) -> std::result::Result<String, ApiClientError> {
     let builder = RequestBuilder::new(&format!("{API_BASE}{path}")).method(method).header("accept", "application/json");
     let req = match body {
-        Some(b) => builder.json(b),
+        Some(json) => builder.header("content-type", "application/json").body(json),
         None => builder.build(),
     }
     .map_err(|e| ApiClientError::Network(e.to_string()))?;
@@ -51,8 +63,7 @@ pub async fn request<B: Serialize, T: DeserializeOwned>(method: Method, path: &s
     let status = resp.status();
     let text = resp.text().await.map_err(|e| ApiClientError::Network(e.to_string()))?;
     if (200..300).contains(&status) {
-        let text = if text.trim().is_empty() { "null" } else { text.as_str() };
-        return serde_json::from_str(text).map_err(|e| ApiClientError::Decode(e.to_string()));
+        return Ok(text);
     }
     let retry_after = resp.headers().get("retry-after");
     let err = ApiClientError::from_response(status, retry_after.as_deref(), &text, path != LOGIN_PATH);
@@ -89,6 +100,7 @@ pub async fn bulk_keys(body: &BulkRequest) -> Result<BulkResult> { request(Metho
 pub async fn check_key(id: i64) -> Result<CheckResult> { request(Method::POST, &format!("/keys/{id}/check"), NO_BODY).await }
 pub async fn start_checks(body: &StartChecksRequest) -> Result<CheckJob> { request(Method::POST, "/keys/checks", Some(body)).await }
 pub async fn check_job(job: &str) -> Result<CheckJob> { request(Method::GET, &format!("/keys/checks/{job}"), NO_BODY).await }
+pub async fn audit(limit: u32) -> Result<Vec<KeyEvent>> { request(Method::GET, &format!("/audit?limit={limit}"), NO_BODY).await }
 pub async fn key_events(id: i64) -> Result<Vec<KeyEvent>> { request(Method::GET, &format!("/keys/{id}/events"), NO_BODY).await }
 
 // Client tokens.

@@ -1,10 +1,11 @@
 //! The settings form: one text draft per `Config` field, turned into a PATCH of only the
-//! fields that changed. Values are not validated here: the server's `Config::apply` is the
+//! fields that changed (`null` for a field returned to its default, which removes the
+//! override). Values are not validated here: the server's `Config::apply` is the
 //! one authority and its per-field messages are shown next to the inputs.
 
 use poise_core::api::ConfigView;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use yew::Reducible;
 
@@ -74,6 +75,8 @@ pub struct ConfigForm {
     pub overridden: Vec<String>,
     /// What the inputs show.
     pub drafts: BTreeMap<String, String>,
+    /// Fields to return to their defaults (sent as `null`).
+    pub reset: BTreeSet<String>,
     pub loaded: bool,
 }
 
@@ -81,7 +84,7 @@ pub struct ConfigForm {
 pub enum ConfigAction {
     Loaded(ConfigView),
     Edit(String, String),
-    /// Put the default value in the input (saved with the next save).
+    /// Return the field to its default with the next save (removes the override).
     UseDefault(String),
     /// Throw away unsaved edits.
     Discard,
@@ -102,12 +105,19 @@ impl ConfigForm {
         FIELDS
             .iter()
             .filter(|f| self.is_dirty(f.name))
-            .map(|f| (f.name.to_string(), from_text(f.kind, &self.drafts[f.name])))
+            .map(|f| {
+                let value = if self.reset.contains(f.name) { Value::Null } else { from_text(f.kind, self.draft(f.name)) };
+                (f.name.to_string(), value)
+            })
             .collect()
     }
 
+    pub fn is_overridden(&self, name: &str) -> bool {
+        self.overridden.iter().any(|o| o == name)
+    }
+
     pub fn is_dirty(&self, name: &str) -> bool {
-        self.drafts.get(name) != self.saved.get(name)
+        self.drafts.get(name) != self.saved.get(name) || (self.reset.contains(name) && self.is_overridden(name))
     }
 
     pub fn draft(&self, name: &str) -> &str {
@@ -130,16 +140,22 @@ impl Reducible for ConfigForm {
                 next.defaults = texts(&view.defaults);
                 next.overridden = view.overridden;
                 next.drafts = next.saved.clone();
+                next.reset.clear();
                 next.loaded = true;
             }
             ConfigAction::Edit(name, text) => {
+                next.reset.remove(&name);
                 next.drafts.insert(name, text);
             }
             ConfigAction::UseDefault(name) => {
                 let d = next.defaults.get(&name).cloned().unwrap_or_default();
-                next.drafts.insert(name, d);
+                next.drafts.insert(name.clone(), d);
+                next.reset.insert(name);
             }
-            ConfigAction::Discard => next.drafts = next.saved.clone(),
+            ConfigAction::Discard => {
+                next.drafts = next.saved.clone();
+                next.reset.clear();
+            }
         }
         if next == *self { self } else { Rc::new(next) }
     }
@@ -193,8 +209,20 @@ mod tests {
         let f = f.reduce(ConfigAction::Edit("log_bodies".into(), "true".into()));
         assert_eq!(Value::Object(f.patch()), json!({"max_attempts": 0, "log_bodies": true}));
         let f = f.reduce(ConfigAction::UseDefault("max_attempts".into()));
-        assert_eq!(Value::Object(f.patch()), json!({"max_attempts": 3, "log_bodies": true}));
+        assert_eq!(f.draft("max_attempts"), "3");
+        assert_eq!(Value::Object(f.patch()), json!({"max_attempts": null, "log_bodies": true}));
         let f = f.reduce(ConfigAction::Discard);
         assert!(f.patch().is_empty());
+    }
+
+    #[test]
+    fn default_of_a_field_not_overridden_is_no_change() {
+        let f = Rc::new(ConfigForm::default()).reduce(ConfigAction::Loaded(view()));
+        let f = f.reduce(ConfigAction::UseDefault("log_bodies".into()));
+        assert!(f.patch().is_empty());
+        // Typing after "use default" sends the typed value again.
+        let f = f.reduce(ConfigAction::UseDefault("max_attempts".into()));
+        let f = f.reduce(ConfigAction::Edit("max_attempts".into(), "7".into()));
+        assert_eq!(Value::Object(f.patch()), json!({"max_attempts": 7}));
     }
 }

@@ -62,6 +62,7 @@ mod tests {
             last_used_at: None,
             last_checked_at: None,
             last_check_result: None,
+            rpm_cap: None,
         }
     }
 

@@ -21,6 +21,8 @@ pub struct KeyView {
     pub last_used_at: Option<u64>,
     pub last_checked_at: Option<u64>,
     pub last_check_result: Option<String>,
+    /// The key's own requests-per-minute cap (None: the config's `key_rpm_default`).
+    pub rpm_cap: Option<u32>,
 }
 
 /// `POST /api/v1/keys`.
@@ -32,6 +34,8 @@ pub struct CreateKeyRequest {
     pub note: Option<String>,
     #[serde(default)]
     pub project: Option<String>,
+    #[serde(default)]
+    pub rpm_cap: Option<u32>,
 }
 
 /// `PATCH /api/v1/keys/{id}`: every field optional; `project: null` clears the label.
@@ -44,6 +48,9 @@ pub struct UpdateKeyRequest {
     pub enabled: Option<bool>,
     #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
     pub project: Option<Option<String>>,
+    /// `null` returns the key to the config default.
+    #[serde(default, with = "double_option_u32", skip_serializing_if = "Option::is_none")]
+    pub rpm_cap: Option<Option<u32>>,
 }
 
 /// `POST /api/v1/keys/import`: any pasted text.
@@ -144,6 +151,48 @@ pub fn validate_note(n: &str) -> Result<(), &'static str> {
         return Err("must be at most 500 characters without control characters");
     }
     Ok(())
+}
+
+/// The pool at a glance (`GET /api/v1/pool`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PoolView {
+    pub total_keys: u32,
+    /// Enabled and not disabled by the pool.
+    pub active_keys: u32,
+    pub disabled_by_admin: u32,
+    /// Disabled by the pool, by reason (e.g. `API_KEY_INVALID`).
+    pub disabled_by_reason: std::collections::BTreeMap<String, u32>,
+    /// Per model with active cooldowns (and `*` for all models): how many active keys can serve it now.
+    pub models: Vec<ModelAvailability>,
+    /// Next midnight America/Los_Angeles, when Google's daily quotas reset (Unix ms).
+    pub daily_reset_at: u64,
+    /// Requests left this minute on capped keys (None when no key has a cap).
+    pub capped_requests_left: Option<u32>,
+    /// Pool-wide alerts of the last 24 h (region blocks, gateway faults).
+    pub alerts: Vec<KeyEvent>,
+}
+
+/// Availability of one model across the pool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelAvailability {
+    pub model: String,
+    pub available_now: u32,
+    pub cooling: u32,
+    /// When the next cooling key frees up (Unix ms).
+    pub next_free_at: Option<u64>,
+}
+
+/// Distinguishes an absent field from an explicit `null` (u32 fields).
+mod double_option_u32 {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<Option<u32>>, s: S) -> Result<S::Ok, S::Error> {
+        v.as_ref().and_then(|x| x.as_ref()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
+        Option::<u32>::deserialize(d).map(Some)
+    }
 }
 
 /// Distinguishes an absent field from an explicit `null`.

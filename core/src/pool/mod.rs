@@ -14,6 +14,7 @@ pub mod classify;
 pub mod error_body;
 pub mod pacific;
 pub mod select;
+pub mod shard;
 
 pub use bucket::{try_acquire, Bucket, BucketError, DayCounter, Decision, Mode};
 pub use classify::{classify, classify_transport_error, cooldown_until_ms, Action, Classification, FailureClass};

@@ -127,7 +127,10 @@ pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let project = body.project.as_deref().map(str::trim).filter(|p| !p.is_empty());
     let db = store::db(c.env).map_err(|e| internal("d1", e))?;
     let now = clock::now_ms(c.env);
-    let r = q::insert_stmt(&db, key, &key_hash(key), &mask_key(key), body.note.as_deref().unwrap_or(""), project, now)
+    if body.rpm_cap.is_some_and(|c| c > 100_000) {
+        return Err(ApiError::field("rpm_cap", "must be 0 to 100000"));
+    }
+    let r = q::insert_stmt(&db, key, &key_hash(key), &mask_key(key), body.note.as_deref().unwrap_or(""), project, body.rpm_cap, now)
         .map_err(|e| internal("bind", e))?
         .run()
         .await
@@ -150,7 +153,7 @@ pub async fn import(mut c: Call<'_>) -> Result<Reply, ApiError> {
     for chunk in found.keys.chunks(50) {
         let stmts = chunk
             .iter()
-            .map(|k| q::insert_stmt(&db, k, &key_hash(k), &mask_key(k), "", None, now))
+            .map(|k| q::insert_stmt(&db, k, &key_hash(k), &mask_key(k), "", None, None, now))
             .collect::<worker::Result<Vec<_>>>()
             .map_err(|e| internal("bind", e))?;
         for r in db.batch(stmts).await.map_err(|e| internal("import", e))? {
@@ -224,6 +227,13 @@ pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
     if let Some(project) = project {
         binds.push(q::opt_str(project));
         sets.push(format!("project = ?{}", binds.len()));
+    }
+    if let Some(cap) = body.rpm_cap {
+        if cap.is_some_and(|c| c > 100_000) {
+            return Err(ApiError::field("rpm_cap", "must be 0 to 100000"));
+        }
+        binds.push(cap.map_or(JsValue::NULL, num));
+        sets.push(format!("rpm_cap = ?{}", binds.len()));
     }
     binds.push(num(id));
     let mut stmts = vec![db

@@ -6,6 +6,7 @@ mod accounts;
 mod checks;
 mod config;
 mod keys;
+mod pool;
 mod request;
 mod session;
 mod tokens;
@@ -66,6 +67,8 @@ async fn route(id: RouteId, c: Call<'_>) -> Result<Reply, ApiError> {
         DeleteKey => keys::delete(c).await,
         KeyEvents => keys::events(c).await,
         Audit => keys::audit(c).await,
+        KeyState => pool::key_state(c).await,
+        PoolView => pool::view(c).await,
         CheckKey => checks::check_one(c).await,
         StartChecks => checks::start(c).await,
         CheckJob => checks::job(c).await,

@@ -36,7 +36,7 @@ impl DurableObject for LoginGuard {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let op: Op = req.json().await?;
+        let op: Op = serde_json::from_str(&req.text().await?)?;
         let storage = self.state.storage();
         let mut t: LoginThrottle = storage.get(STATE_KEY).await?.unwrap_or_default();
         let retry_after_ms = match op {
@@ -78,7 +78,8 @@ impl Guard {
         init.with_method(Method::Post).with_body(Some(body.into()));
         let req = Request::new_with_init("https://login-guard/", &init).map_err(|e| crate::admin::internal("login guard", e))?;
         let mut resp = self.stub.fetch_with_request(req).await.map_err(|e| crate::admin::internal("login guard", e))?;
-        resp.json().await.map_err(|e| crate::admin::internal("login guard", e))
+        let text = resp.text().await.map_err(|e| crate::admin::internal("login guard", e))?;
+        serde_json::from_str(&text).map_err(|e| crate::admin::internal("login guard", e))
     }
 
     /// Refuses (429) while the pair is locked.

@@ -13,6 +13,8 @@ pub struct ProxyContext {
     pub token: Option<TokenRow>,
     pub config: Config,
     pub keys: Vec<PoolKey>,
+    /// The request must use `keys[0]` (it continues an upload that key opened).
+    pub pinned: bool,
 }
 
 fn env_upstream(env: &Env) -> Option<String> {
@@ -32,9 +34,8 @@ pub async fn load(env: &Env, token: &str) -> Result<ProxyContext, GatewayError> 
     let row = results[0].results::<TokenRow>().map_err(|e| log_internal("token row", &e))?.into_iter().next();
     let token = auth::authorise(row, &hash, crate::clock::now_ms(env))?;
     let overrides = settings::overrides(&results[1]).map_err(|e| log_internal("settings", &e))?;
-    let mut keys = results[2].results::<PoolKey>().map_err(|e| log_internal("keys", &e))?;
-    rotate(&mut keys);
-    Ok(ProxyContext { token: Some(token), config: Config::effective(env_upstream(env).as_deref(), &overrides), keys })
+    let keys = results[2].results::<PoolKey>().map_err(|e| log_internal("keys", &e))?;
+    Ok(ProxyContext { token: Some(token), config: Config::effective(env_upstream(env).as_deref(), &overrides), keys, pinned: false })
 }
 
 /// The key that started upload `upload_id`, if it is recorded and still usable.
@@ -54,16 +55,5 @@ pub async fn load_without_token(env: &Env) -> Result<ProxyContext, GatewayError>
     let db = store::db(env).map_err(|e| log_internal("d1 binding", &e))?;
     let rows = settings::all(&db).all().await.map_err(|e| log_internal("settings", &e))?;
     let overrides = settings::overrides(&rows).map_err(|e| log_internal("settings", &e))?;
-    Ok(ProxyContext { token: None, config: Config::effective(env_upstream(env).as_deref(), &overrides), keys: Vec::new() })
-}
-
-/// Spreads load: start the rotation at a random key.
-fn rotate(keys: &mut [PoolKey]) {
-    if keys.len() > 1 {
-        let mut b = [0u8; 4];
-        if getrandom::getrandom(&mut b).is_ok() {
-            let start = u32::from_le_bytes(b) as usize % keys.len();
-            keys.rotate_left(start);
-        }
-    }
+    Ok(ProxyContext { token: None, config: Config::effective(env_upstream(env).as_deref(), &overrides), keys: Vec::new(), pinned: false })
 }

@@ -6,9 +6,12 @@
 mod attempt;
 mod auth;
 mod context;
+mod outbound;
+mod respond;
+mod retry;
 
 use crate::http::{gateway_error, Dialect, RawUrl};
-use attempt::{Outbound, OutboundBody};
+use outbound::{Outbound, OutboundBody};
 use poise_core::error::GatewayError;
 use poise_core::proxy::{credentials, route::Surface, upload};
 use worker::{console_error, Context, Env, Request, Response};
@@ -40,7 +43,10 @@ async fn run(req: Request, env: &Env, ctx: &Context, raw: &RawUrl, surface: Surf
     };
     if let Some(id) = &upload_id {
         match context::upload_owner(env, id).await? {
-            Some(owner) => ctx_data.keys = vec![owner],
+            Some(owner) => {
+                ctx_data.keys = vec![owner];
+                ctx_data.pinned = true;
+            }
             None if credential.is_none() => {
                 return Err(GatewayError::Unauthenticated("missing client token (unknown upload session)".into()))
             }
@@ -53,9 +59,9 @@ async fn run(req: Request, env: &Env, ctx: &Context, raw: &RawUrl, surface: Surf
 
     let outbound = Outbound::prepare(req, raw, &ctx_data.config)
         .await
-        .map_err(|e| attempt::internal("prepare", e))?;
+        .map_err(|e| log_internal("prepare", &e))?;
     let attempts_allowed = if matches!(outbound.body, OutboundBody::Stream(_)) { 1 } else { ctx_data.config.max_attempts as usize };
-    attempt::run(outbound, ctx_data, attempts_allowed, raw, ctx, env).await
+    retry::run(outbound, ctx_data, attempts_allowed, raw, ctx, env).await
 }
 
 /// Logs an internal failure (never sent to the client) and maps it.

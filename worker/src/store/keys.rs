@@ -11,16 +11,18 @@ pub struct PoolKey {
     pub id: i64,
     pub key: String,
     pub project: Option<String>,
+    /// The key's own requests-per-minute cap (None: the config default).
+    pub rpm_cap: Option<f64>,
 }
 
 /// Statement selecting every enabled, active key (the proxy orders them itself).
 pub fn usable(db: &D1Database) -> D1PreparedStatement {
-    db.prepare("SELECT id, key, project FROM pool_keys WHERE enabled = 1 AND status = 'active'")
+    db.prepare("SELECT id, key, project, rpm_cap FROM pool_keys WHERE enabled = 1 AND status = 'active'")
 }
 
 /// Loads one key by id if it is still usable.
 pub async fn usable_by_id(db: &D1Database, id: i64) -> worker::Result<Option<PoolKey>> {
-    db.prepare("SELECT id, key, project FROM pool_keys WHERE id = ?1 AND enabled = 1 AND status = 'active'")
+    db.prepare("SELECT id, key, project, rpm_cap FROM pool_keys WHERE id = ?1 AND enabled = 1 AND status = 'active'")
         .bind(&[num(id)])?
         .first::<PoolKey>(None)
         .await
@@ -38,7 +40,7 @@ pub fn opt_str(s: Option<&str>) -> JsValue {
 
 /// Columns of `KeyRow`.
 pub const VIEW_COLUMNS: &str = "id, key_masked, note, project, enabled, status, disabled_reason, created_at, \
-     updated_at, last_used_at, last_checked_at, last_check_result";
+     updated_at, last_used_at, last_checked_at, last_check_result, rpm_cap";
 
 /// A `pool_keys` row without the key itself.
 #[derive(Debug, Clone, Deserialize)]
@@ -55,6 +57,7 @@ pub struct KeyRow {
     pub last_used_at: Option<f64>,
     pub last_checked_at: Option<f64>,
     pub last_check_result: Option<String>,
+    pub rpm_cap: Option<f64>,
 }
 
 impl From<KeyRow> for KeyView {
@@ -72,6 +75,7 @@ impl From<KeyRow> for KeyView {
             last_used_at: r.last_used_at.map(|v| v as u64),
             last_checked_at: r.last_checked_at.map(|v| v as u64),
             last_check_result: r.last_check_result,
+            rpm_cap: r.rpm_cap.map(|v| v as u32),
         }
     }
 }
@@ -86,12 +90,12 @@ pub async fn view(db: &D1Database, id: i64) -> worker::Result<Option<KeyView>> {
 }
 
 /// Inserts a key unless its hash exists. Returns the new id, or `None` for a duplicate.
-pub fn insert_stmt(db: &D1Database, key: &str, hash: &str, masked: &str, note: &str, project: Option<&str>, now: u64) -> worker::Result<D1PreparedStatement> {
+pub fn insert_stmt(db: &D1Database, key: &str, hash: &str, masked: &str, note: &str, project: Option<&str>, rpm_cap: Option<u32>, now: u64) -> worker::Result<D1PreparedStatement> {
     db.prepare(
-        "INSERT INTO pool_keys (key, key_hash, key_masked, note, project, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT(key_hash) DO NOTHING",
+        "INSERT INTO pool_keys (key, key_hash, key_masked, note, project, rpm_cap, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT(key_hash) DO NOTHING",
     )
-    .bind(&[key.into(), hash.into(), masked.into(), note.into(), opt_str(project), num(now as i64)])
+    .bind(&[key.into(), hash.into(), masked.into(), note.into(), opt_str(project), rpm_cap.map_or(JsValue::NULL, num), num(now as i64)])
 }
 
 /// An audit-trail row.

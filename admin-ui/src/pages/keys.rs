@@ -1,0 +1,655 @@
+//! The pool keys: search, filter, sort and page through them; add one, import many from
+//! pasted text, export (download only), enable/disable/delete/check one or a selection, and
+//! check the whole pool in the background with a progress bar.
+
+use crate::app::Route;
+use crate::components::dialog::{Confirm, Dialog};
+use crate::components::field::{bind, server_error, Field, Select};
+use crate::components::layout::NavLink;
+use crate::components::pagination::Pagination;
+use crate::components::progress::Progress;
+use crate::components::status::{Empty, ErrorBanner, Loading};
+use crate::components::table::{SortHeader, TableWrap};
+use crate::hooks::{use_prefs, use_resource, use_strings, use_toast};
+use crate::i18n::{check_label, error_text, fill, reason_label, Strings};
+use crate::services::{api, download, ApiClientError};
+use crate::state::keys::{EnabledFilter, KeysAction, KeysState, Order, SortField, StatusFilter, PAGE_SIZES};
+use crate::util::fmt_opt_time;
+use gloo_timers::callback::Timeout;
+use gloo_timers::future::TimeoutFuture;
+use poise_core::api::keys::{BulkRequest, CheckJob, CreateKeyRequest, ImportRequest, ImportResult, KeyView, StartChecksRequest, UpdateKeyRequest};
+use std::cell::Cell;
+use std::rc::Rc;
+use wasm_bindgen_futures::spawn_local;
+use yew::prelude::*;
+
+/// How often a running check job is polled.
+const POLL_MS: u32 = 500;
+/// Typing pauses this long before the search runs.
+const SEARCH_DEBOUNCE_MS: u32 = 300;
+
+/// Which dialog is open.
+#[derive(Debug, Clone, PartialEq)]
+enum Open {
+    None,
+    Add,
+    Import,
+    Export,
+    ConfirmDelete(Vec<i64>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Bulk {
+    Enable,
+    Disable,
+    Delete,
+}
+
+impl Bulk {
+    fn action(self) -> &'static str {
+        match self {
+            Bulk::Enable => "enable",
+            Bulk::Disable => "disable",
+            Bulk::Delete => "delete",
+        }
+    }
+}
+
+fn status_badge(s: &'static Strings, k: &KeyView) -> Html {
+    if !k.enabled {
+        html! { <span class="badge muted">{ s.key_off }</span> }
+    } else if k.status == "active" {
+        html! { <span class="badge ok">{ s.status_active }</span> }
+    } else {
+        let reason = k.disabled_reason.as_deref().map(|r| reason_label(s, r).to_string()).unwrap_or_else(|| s.reason_unknown.into());
+        html! { <span class="badge bad" title={reason.clone()}>{ s.status_disabled }{ " · " }{ reason }</span> }
+    }
+}
+
+#[component]
+pub fn KeysPage() -> Html {
+    let s = use_strings();
+    let lang = use_prefs().lang;
+    let toast = use_toast();
+    let state = use_reducer(KeysState::default);
+    let list = use_resource(state.query.clone(), |q| async move { api::list_keys(&q.to_query()).await });
+    let open = use_state(|| Open::None);
+    let busy = use_state(|| false);
+    let job = use_state(|| None::<CheckJob>);
+    let alive = use_mut_ref(|| Rc::new(Cell::new(true)));
+    {
+        let alive = alive.borrow().clone();
+        use_effect_with((), move |_| move || alive.set(false));
+    }
+
+    // Drop selected ids that are no longer shown.
+    {
+        let dispatcher = state.dispatcher();
+        let ids: Option<Vec<i64>> = list.data.as_ref().map(|p| p.items.iter().map(|k| k.id).collect());
+        use_effect_with(ids, move |ids| {
+            if let Some(ids) = ids {
+                dispatcher.dispatch(KeysAction::Shown(ids.clone()));
+            }
+        });
+    }
+
+    // Search box, debounced.
+    let search = use_state(String::new);
+    let search_timer = use_mut_ref(|| None::<Timeout>);
+    let on_search = {
+        let (search, dispatcher, timer) = (search.clone(), state.dispatcher(), search_timer.clone());
+        Callback::from(move |v: String| {
+            search.set(v.clone());
+            let dispatcher = dispatcher.clone();
+            *timer.borrow_mut() = Some(Timeout::new(SEARCH_DEBOUNCE_MS, move || dispatcher.dispatch(KeysAction::Search(v))));
+        })
+    };
+    let on_search_submit = {
+        let (search, dispatcher) = (search.clone(), state.dispatcher());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            dispatcher.dispatch(KeysAction::Search((*search).clone()));
+        })
+    };
+
+    let reload = list.reloader();
+
+    // Bulk actions on the selection (or on given ids).
+    let run_bulk = {
+        let (toast, reload, busy, open, dispatcher) = (toast.clone(), reload.clone(), busy.clone(), open.clone(), state.dispatcher());
+        Callback::from(move |(action, ids): (Bulk, Vec<i64>)| {
+            let (toast, reload, busy, open, dispatcher) = (toast.clone(), reload.clone(), busy.clone(), open.clone(), dispatcher.clone());
+            busy.set(true);
+            spawn_local(async move {
+                let req = BulkRequest { ids, action: action.action().into() };
+                match api::bulk_keys(&req).await {
+                    Ok(r) => {
+                        let template = match action {
+                            Bulk::Enable => s.bulk_enabled,
+                            Bulk::Disable => s.bulk_disabled,
+                            Bulk::Delete => s.bulk_deleted,
+                        };
+                        toast.ok(fill(template, &[&r.affected]));
+                        dispatcher.dispatch(KeysAction::ClearSelection);
+                    }
+                    Err(e) => toast.error(error_text(s, &e)),
+                }
+                busy.set(false);
+                open.set(Open::None);
+                reload.emit(());
+            });
+        })
+    };
+
+    // Background check of the selection, or of every key; polled until finished.
+    let start_checks = {
+        let (toast, reload, job, alive) = (toast.clone(), reload.clone(), job.clone(), alive.borrow().clone());
+        Callback::from(move |ids: Option<Vec<i64>>| {
+            let (toast, reload, job, alive) = (toast.clone(), reload.clone(), job.clone(), alive.clone());
+            spawn_local(async move {
+                let mut current = match api::start_checks(&StartChecksRequest { ids }).await {
+                    Ok(j) => j,
+                    Err(e) => return toast.error(error_text(s, &e)),
+                };
+                job.set(Some(current.clone()));
+                while !current.finished {
+                    TimeoutFuture::new(POLL_MS).await;
+                    if !alive.get() {
+                        return;
+                    }
+                    match api::check_job(&current.job).await {
+                        Ok(j) => {
+                            current = j;
+                            job.set(Some(current.clone()));
+                        }
+                        Err(e) => {
+                            toast.error(error_text(s, &e));
+                            return;
+                        }
+                    }
+                }
+                toast.ok(fill(s.check_finished, &[&current.ok, &current.failed]));
+                reload.emit(());
+            });
+        })
+    };
+
+    let check_one = {
+        let (toast, reload) = (toast.clone(), reload.clone());
+        Callback::from(move |id: i64| {
+            let (toast, reload) = (toast.clone(), reload.clone());
+            spawn_local(async move {
+                match api::check_key(id).await {
+                    Ok(r) => {
+                        let text = format!("#{id}: {}", check_label(s, &r.result));
+                        if r.result == "ok" { toast.ok(text) } else { toast.error(text) }
+                    }
+                    Err(e) => toast.error(error_text(s, &e)),
+                }
+                reload.emit(());
+            });
+        })
+    };
+
+    let set_enabled = {
+        let (toast, reload) = (toast.clone(), reload.clone());
+        Callback::from(move |(id, enabled): (i64, bool)| {
+            let (toast, reload) = (toast.clone(), reload.clone());
+            spawn_local(async move {
+                let body = UpdateKeyRequest { enabled: Some(enabled), ..Default::default() };
+                if let Err(e) = api::update_key(id, &body).await {
+                    toast.error(error_text(s, &e));
+                }
+                reload.emit(());
+            });
+        })
+    };
+
+    let selection: Vec<i64> = state.selection.iter().copied().collect();
+    let page_ids: Vec<i64> = list.data.as_ref().map(|p| p.items.iter().map(|k| k.id).collect()).unwrap_or_default();
+    let all_selected = !page_ids.is_empty() && page_ids.iter().all(|id| state.selection.contains(id));
+
+    let dispatch = |a: KeysAction| {
+        let d = state.dispatcher();
+        move || d.dispatch(a.clone())
+    };
+    let sort_header = |label: &'static str, field: SortField, testid: &'static str| {
+        let q = &state.query;
+        let sorted = (q.sort == field).then_some(q.order == Order::Asc);
+        let f = dispatch(KeysAction::SortBy(field));
+        html! { <SortHeader {label} {sorted} onsort={Callback::from(move |_| f())} testid={testid} /> }
+    };
+
+    let status_options = vec![
+        ("all".into(), s.filter_status_all.into()),
+        ("active".into(), s.status_active.into()),
+        ("disabled".into(), s.status_disabled.into()),
+    ];
+    let enabled_options = vec![
+        ("all".into(), s.filter_enabled_all.into()),
+        ("true".into(), s.key_on.into()),
+        ("false".into(), s.key_off.into()),
+    ];
+    let size_options: Vec<(AttrValue, AttrValue)> =
+        PAGE_SIZES.iter().map(|n| (n.to_string().into(), fill(s.per_page_n, &[n]).into())).collect();
+
+    let on_status = {
+        let d = state.dispatcher();
+        Callback::from(move |v: String| d.dispatch(KeysAction::Status(StatusFilter::from_param(&v))))
+    };
+    let on_enabled = {
+        let d = state.dispatcher();
+        Callback::from(move |v: String| d.dispatch(KeysAction::Enabled(EnabledFilter::from_param(&v))))
+    };
+    let on_per_page = {
+        let d = state.dispatcher();
+        Callback::from(move |v: String| {
+            if let Ok(n) = v.parse() {
+                d.dispatch(KeysAction::PerPage(n));
+            }
+        })
+    };
+    let on_page = {
+        let d = state.dispatcher();
+        Callback::from(move |p: u32| d.dispatch(KeysAction::GoToPage(p)))
+    };
+    let open_dialog = |which: Open| {
+        let open = open.clone();
+        Callback::from(move |_: MouseEvent| open.set(which.clone()))
+    };
+    let close = {
+        let open = open.clone();
+        Callback::from(move |_| open.set(Open::None))
+    };
+    let toggle_all = {
+        let (d, ids) = (state.dispatcher(), page_ids.clone());
+        Callback::from(move |e: Event| {
+            let on = e.target_unchecked_into::<web_sys::HtmlInputElement>().checked();
+            d.dispatch(KeysAction::SelectAll(ids.clone(), on));
+        })
+    };
+
+    let table = match &list.data {
+        None if list.error.is_none() => html! { <Loading /> },
+        None => html! {},
+        Some(p) if p.items.is_empty() => html! { <Empty text={s.keys_empty} /> },
+        Some(p) => html! {
+            <>
+            <TableWrap label={s.nav_keys} testid="keys-table">
+                <thead>
+                    <tr>
+                        <th scope="col" class="check">
+                            <input type="checkbox" aria-label={s.select_page} checked={all_selected} onchange={toggle_all}
+                                data-testid="select-page" />
+                        </th>
+                        { sort_header(s.col_id, SortField::Id, "sort-id") }
+                        <th scope="col">{ s.col_key }</th>
+                        { sort_header(s.col_note, SortField::Note, "sort-note") }
+                        <th scope="col">{ s.col_project }</th>
+                        <th scope="col">{ s.col_status }</th>
+                        <th scope="col">{ s.col_enabled }</th>
+                        { sort_header(s.col_last_used, SortField::LastUsedAt, "sort-last-used") }
+                        <th scope="col">{ s.col_last_check }</th>
+                        { sort_header(s.col_created, SortField::CreatedAt, "sort-created") }
+                        <th scope="col"><span class="sr-only">{ s.col_actions }</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    for k in p.items.iter() {
+                        { key_row(s, lang, k, state.selection.contains(&k.id), &state, &set_enabled, &check_one, &open) }
+                    }
+                </tbody>
+            </TableWrap>
+            <div class="table-foot">
+                <Select id="per-page" label={s.per_page} value={state.query.per_page.to_string()} options={size_options}
+                    onchange={on_per_page} compact=true />
+                <Pagination page={p.page.max(1)} per_page={p.per_page.max(1)} total={p.total} on_page={on_page} />
+            </div>
+            </>
+        },
+    };
+
+    let bulk_btn = |label: &'static str, action: Bulk, class: &'static str, testid: &'static str| {
+        let (run, open, ids) = (run_bulk.clone(), open.clone(), selection.clone());
+        let onclick = Callback::from(move |_: MouseEvent| {
+            if action == Bulk::Delete {
+                open.set(Open::ConfirmDelete(ids.clone()));
+            } else {
+                run.emit((action, ids.clone()));
+            }
+        });
+        html! { <button type="button" class={class} disabled={*busy} {onclick} data-testid={testid}>{ label }</button> }
+    };
+    let job_running = job.as_ref().is_some_and(|j| !j.finished);
+    let check_selected = {
+        let (start, ids) = (start_checks.clone(), selection.clone());
+        Callback::from(move |_: MouseEvent| start.emit(Some(ids.clone())))
+    };
+    let check_all = {
+        let start = start_checks.clone();
+        Callback::from(move |_: MouseEvent| start.emit(None))
+    };
+
+    html! {
+        <div class="page keys" data-testid="page-keys">
+            <div class="page-head">
+                <h1>{ s.nav_keys }</h1>
+                <div class="actions">
+                    <button type="button" class="primary" onclick={open_dialog(Open::Add)} data-testid="key-add">{ s.key_add }</button>
+                    <button type="button" onclick={open_dialog(Open::Import)} data-testid="key-import">{ s.key_import }</button>
+                    <button type="button" onclick={open_dialog(Open::Export)} data-testid="key-export">{ s.key_export }</button>
+                    <button type="button" onclick={check_all} disabled={job_running} data-testid="check-all">{ s.check_all }</button>
+                </div>
+            </div>
+            if let Some(j) = (*job).clone() {
+                <div class="card job" data-testid="check-job" data-finished={j.finished.to_string()}>
+                    <Progress value={j.done} max={j.total} testid="check-progress"
+                        label={fill(s.check_progress, &[&j.done, &j.total, &j.ok, &j.failed])} />
+                    if j.finished {
+                        <p class="ok-text" data-testid="check-done">{ fill(s.check_finished, &[&j.ok, &j.failed]) }</p>
+                    }
+                </div>
+            }
+            <form class="toolbar" role="search" onsubmit={on_search_submit}>
+                <Field id="key-search" label={s.search} value={(*search).clone()} oninput={on_search} kind="search"
+                    placeholder={s.search_placeholder} />
+                <Select id="filter-status" label={s.col_status} value={state.query.status.param().unwrap_or("all")}
+                    options={status_options} onchange={on_status} />
+                <Select id="filter-enabled" label={s.col_enabled} value={state.query.enabled.param().unwrap_or("all")}
+                    options={enabled_options} onchange={on_enabled} />
+            </form>
+            if !selection.is_empty() {
+                <div class="bulkbar" role="region" aria-label={s.bulk_label} data-testid="bulk-bar">
+                    <span>{ fill(s.selected_n, &[&selection.len()]) }</span>
+                    { bulk_btn(s.enable, Bulk::Enable, "", "bulk-enable") }
+                    { bulk_btn(s.disable, Bulk::Disable, "", "bulk-disable") }
+                    <button type="button" onclick={check_selected} disabled={job_running} data-testid="bulk-check">{ s.check }</button>
+                    { bulk_btn(s.delete, Bulk::Delete, "danger", "bulk-delete") }
+                    <button type="button" class="link" onclick={{ let f = dispatch(KeysAction::ClearSelection); move |_| f() }}>{ s.clear_selection }</button>
+                </div>
+            }
+            if let Some(e) = list.error.clone() {
+                <ErrorBanner error={e} on_retry={list.reloader()} />
+            }
+            <div class={classes!("table-area", list.loading.then_some("is-loading"))} aria-busy={list.loading.to_string()}>
+                { table }
+            </div>
+            {
+                match (*open).clone() {
+                    Open::None => html! {},
+                    Open::Add => html! { <AddKeyDialog on_close={close.clone()} on_added={reload.clone()} /> },
+                    Open::Import => html! { <ImportDialog on_close={close.clone()} on_imported={reload.clone()} /> },
+                    Open::Export => html! { <ExportDialog on_close={close.clone()} /> },
+                    Open::ConfirmDelete(ids) => {
+                        let run = run_bulk.clone();
+                        let count = ids.len();
+                        html! {
+                            <Confirm title={s.delete_keys_title} message={fill(s.delete_keys_confirm, &[&count])}
+                                confirm_label={s.delete} danger=true busy={*busy}
+                                on_confirm={Callback::from(move |_| run.emit((Bulk::Delete, ids.clone())))} on_cancel={close.clone()} />
+                        }
+                    }
+                }
+            }
+        </div>
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn key_row(
+    s: &'static Strings,
+    lang: crate::i18n::Lang,
+    k: &KeyView,
+    selected: bool,
+    state: &UseReducerHandle<KeysState>,
+    set_enabled: &Callback<(i64, bool)>,
+    check_one: &Callback<i64>,
+    open: &UseStateHandle<Open>,
+) -> Html {
+    let id = k.id;
+    let toggle = {
+        let d = state.dispatcher();
+        Callback::from(move |_: Event| d.dispatch(KeysAction::Toggle(id)))
+    };
+    let enabled = k.enabled;
+    let flip = set_enabled.reform(move |_: MouseEvent| (id, !enabled));
+    let check = check_one.reform(move |_: MouseEvent| id);
+    let delete = {
+        let open = open.clone();
+        Callback::from(move |_: MouseEvent| open.set(Open::ConfirmDelete(vec![id])))
+    };
+    let last_check = match (&k.last_check_result, k.last_checked_at) {
+        (Some(r), Some(at)) => format!("{} · {}", check_label(s, r), fmt_opt_time(Some(at), lang, "")),
+        (Some(r), None) => check_label(s, r).to_string(),
+        _ => s.never.to_string(),
+    };
+    html! {
+        <tr key={id} class={classes!(selected.then_some("selected"))} data-testid={format!("key-row-{id}")}>
+            <td class="check">
+                <input type="checkbox" checked={selected} onchange={toggle} aria-label={fill(s.select_key, &[&id])}
+                    data-testid={format!("select-{id}")} />
+            </td>
+            <td class="num">{ id }</td>
+            <td><NavLink to={Route::KeyDetail { id }}><code class="masked" data-testid="key-masked">{ &k.key_masked }</code></NavLink></td>
+            <td class="note">{ &k.note }</td>
+            <td>{ k.project.clone().unwrap_or_default() }</td>
+            <td>{ status_badge(s, k) }</td>
+            <td>
+                <button type="button" role="switch" aria-checked={enabled.to_string()} class={classes!("switch", enabled.then_some("on"))}
+                    onclick={flip} aria-label={fill(s.toggle_key, &[&id])} data-testid={format!("toggle-{id}")}>
+                    <span class="knob" aria-hidden="true"></span>
+                    <span class="switch-text">{ if enabled { s.key_on } else { s.key_off } }</span>
+                </button>
+            </td>
+            <td class="time">{ fmt_opt_time(k.last_used_at, lang, s.never) }</td>
+            <td class="time">{ last_check }</td>
+            <td class="time">{ fmt_opt_time(Some(k.created_at), lang, "") }</td>
+            <td class="row-actions">
+                <button type="button" class="small" onclick={check} data-testid={format!("check-{id}")}>{ s.check }</button>
+                <button type="button" class="small danger" onclick={delete} data-testid={format!("delete-{id}")}>{ s.delete }</button>
+            </td>
+        </tr>
+    }
+}
+
+/// A per-key requests-per-minute cap: empty means "the default"; otherwise a whole number.
+pub fn parse_rpm(text: &str) -> Result<Option<u32>, ()> {
+    let t = text.trim();
+    if t.is_empty() { Ok(None) } else { t.parse().map(Some).map_err(|_| ()) }
+}
+
+#[derive(Properties, PartialEq)]
+struct AddKeyProps {
+    on_close: Callback<()>,
+    on_added: Callback<()>,
+}
+
+#[component]
+fn AddKeyDialog(props: &AddKeyProps) -> Html {
+    let s = use_strings();
+    let toast = use_toast();
+    let key = use_state(String::new);
+    let note = use_state(String::new);
+    let project = use_state(String::new);
+    let rpm = use_state(String::new);
+    let rpm_error = use_state(|| false);
+    let busy = use_state(|| false);
+    let error = use_state(|| None::<ApiClientError>);
+    let onsubmit = {
+        let (key, note, project, busy, error) = (key.clone(), note.clone(), project.clone(), busy.clone(), error.clone());
+        let (rpm, rpm_error) = (rpm.clone(), rpm_error.clone());
+        let (on_close, on_added) = (props.on_close.clone(), props.on_added.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let Ok(rpm_cap) = parse_rpm(&rpm) else {
+                rpm_error.set(true);
+                return;
+            };
+            rpm_error.set(false);
+            let body = CreateKeyRequest {
+                key: key.trim().to_string(),
+                note: Some(note.trim().to_string()).filter(|n| !n.is_empty()),
+                project: Some(project.trim().to_string()).filter(|p| !p.is_empty()),
+                rpm_cap,
+            };
+            let (key, busy, error, toast, on_close, on_added) =
+                (key.clone(), busy.clone(), error.clone(), toast.clone(), on_close.clone(), on_added.clone());
+            busy.set(true);
+            spawn_local(async move {
+                match api::create_key(&body).await {
+                    Ok(k) => {
+                        key.set(String::new());
+                        toast.ok(fill(s.key_added, &[&k.key_masked]));
+                        on_added.emit(());
+                        on_close.emit(());
+                    }
+                    Err(e) => {
+                        busy.set(false);
+                        error.set(Some(e));
+                    }
+                }
+            });
+        })
+    };
+    let err = &*error;
+    let key_error = match err {
+        Some(e) if e.status() == Some(409) => Some(AttrValue::from(s.key_duplicate)),
+        Some(e) if e.status() == Some(400) && !e.has_fields() => Some(AttrValue::from(s.key_not_a_key)),
+        _ => server_error(err, "key"),
+    };
+    let banner = err.as_ref().filter(|e| !matches!(e.status(), Some(400) | Some(409))).cloned();
+    html! {
+        <Dialog title={s.key_add} on_close={props.on_close.clone()} testid="add-key-dialog">
+            <form {onsubmit}>
+                if let Some(e) = banner { <ErrorBanner error={e} /> }
+                <Field id="new-key" label={s.col_key} value={(*key).clone()} oninput={bind(&key)} required=true
+                    autocomplete="off" error={key_error} placeholder="AIza…" />
+                <Field id="new-key-note" label={s.col_note} value={(*note).clone()} oninput={bind(&note)}
+                    error={server_error(err, "note")} />
+                <Field id="new-key-project" label={s.col_project} value={(*project).clone()} oninput={bind(&project)}
+                    error={server_error(err, "project")} hint={s.project_hint} />
+                <Field id="new-key-rpm" label={s.col_rpm_cap} value={(*rpm).clone()} oninput={bind(&rpm)} kind="text"
+                    error={server_error(err, "rpm_cap").or_else(|| rpm_error.then(|| s.err_whole_number.into()))} hint={s.rpm_cap_hint} />
+                <div class="actions">
+                    <button type="button" onclick={props.on_close.reform(|_: MouseEvent| ())}>{ s.cancel }</button>
+                    <button type="submit" class="primary" disabled={*busy} data-testid="new-key-submit">{ s.key_add }</button>
+                </div>
+            </form>
+        </Dialog>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ImportProps {
+    on_close: Callback<()>,
+    on_imported: Callback<()>,
+}
+
+#[component]
+fn ImportDialog(props: &ImportProps) -> Html {
+    let s = use_strings();
+    let text = use_state(String::new);
+    let busy = use_state(|| false);
+    let error = use_state(|| None::<ApiClientError>);
+    let result = use_state(|| None::<ImportResult>);
+    let onsubmit = {
+        let (text, busy, error, result, on_imported) =
+            (text.clone(), busy.clone(), error.clone(), result.clone(), props.on_imported.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let body = ImportRequest { text: (*text).clone() };
+            let (text, busy, error, result, on_imported) =
+                (text.clone(), busy.clone(), error.clone(), result.clone(), on_imported.clone());
+            busy.set(true);
+            error.set(None);
+            spawn_local(async move {
+                match api::import_keys(&body).await {
+                    Ok(r) => {
+                        // The pasted keys leave the page as soon as they are in the pool.
+                        text.set(String::new());
+                        result.set(Some(r));
+                        on_imported.emit(());
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+                busy.set(false);
+            });
+        })
+    };
+    let close = props.on_close.reform(|_: MouseEvent| ());
+    html! {
+        <Dialog title={s.key_import} on_close={props.on_close.clone()} testid="import-dialog" wide=true>
+            <form {onsubmit}>
+                <p class="muted">{ s.import_intro }</p>
+                if let Some(e) = (*error).clone() { <ErrorBanner error={e} /> }
+                <Field id="import-text" label={s.import_text} value={(*text).clone()} oninput={bind(&text)} rows={10}
+                    error={server_error(&error, "text")} />
+                if let Some(r) = (*result).clone() {
+                    <div class="banner ok" role="status" data-testid="import-result">
+                        <span data-testid="import-added">{ fill(s.import_added, &[&r.added]) }</span>
+                        <span data-testid="import-duplicate">{ fill(s.import_duplicate, &[&r.duplicate]) }</span>
+                        <span data-testid="import-not-a-key">{ fill(s.import_not_a_key, &[&r.not_a_key]) }</span>
+                    </div>
+                }
+                <div class="actions">
+                    <button type="button" onclick={close} data-testid="import-close">{ s.close }</button>
+                    <button type="submit" class="primary" disabled={*busy || text.trim().is_empty()} data-testid="import-submit">
+                        { if *busy { s.working } else { s.key_import } }
+                    </button>
+                </div>
+            </form>
+        </Dialog>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ExportProps {
+    on_close: Callback<()>,
+}
+
+/// Export is deliberate: a dialog, a warning, and a download; the keys never enter the page.
+#[component]
+fn ExportDialog(props: &ExportProps) -> Html {
+    let s = use_strings();
+    let toast = use_toast();
+    let busy = use_state(|| false);
+    let export = |json: bool| {
+        let (busy, toast, on_close) = (busy.clone(), toast.clone(), props.on_close.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (busy, toast, on_close) = (busy.clone(), toast.clone(), on_close.clone());
+            busy.set(true);
+            spawn_local(async move {
+                let saved = api::export_keys().await.map_err(|e| error_text(s, &e)).and_then(|keys| {
+                    let n = keys.len();
+                    let result = if json {
+                        let text = serde_json::to_string_pretty(&keys).map_err(|e| e.to_string())?;
+                        download::save_text("poise-keys.json", "application/json", &text)
+                    } else {
+                        let mut text = keys.iter().map(|k| k.key.as_str()).collect::<Vec<_>>().join("\n");
+                        text.push('\n');
+                        download::save_text("poise-keys.txt", "text/plain", &text)
+                    };
+                    result.map(|()| n)
+                });
+                busy.set(false);
+                match saved {
+                    Ok(n) => {
+                        toast.ok(fill(s.export_done, &[&n]));
+                        on_close.emit(());
+                    }
+                    Err(e) => toast.error(e),
+                }
+            });
+        })
+    };
+    html! {
+        <Dialog title={s.key_export} on_close={props.on_close.clone()} testid="export-dialog">
+            <p class="banner warn">{ s.export_warning }</p>
+            <div class="actions">
+                <button type="button" onclick={props.on_close.reform(|_: MouseEvent| ())}>{ s.cancel }</button>
+                <button type="button" disabled={*busy} onclick={export(false)} data-testid="export-txt">{ s.export_txt }</button>
+                <button type="button" class="primary" disabled={*busy} onclick={export(true)} data-testid="export-json">{ s.export_json }</button>
+            </div>
+        </Dialog>
+    }
+}

@@ -1,0 +1,114 @@
+//! `GET /api/v1/keys/{id}/state` and `GET /api/v1/pool`: live key state from the shards.
+
+use super::request::{Call, Reply};
+use super::internal;
+use crate::store::keys::{num, PoolKey};
+use crate::{clock, pool, store};
+use poise_core::api::error::ApiError;
+use poise_core::api::keys::{ModelAvailability, PoolView};
+use poise_core::pool::next_pacific_midnight_ms;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+pub async fn key_state(c: Call<'_>) -> Result<Reply, ApiError> {
+    let id = c.id_param(0)?;
+    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let key: PoolKey = db
+        .prepare("SELECT id, '' AS key, project, rpm_cap FROM pool_keys WHERE id = ?1")
+        .bind(&[num(id)])
+        .map_err(|e| internal("bind", e))?
+        .first(None)
+        .await
+        .map_err(|e| internal("key", e))?
+        .ok_or(ApiError::NotFound)?;
+    let now = clock::now_ms(c.env);
+    let mut states = pool::snapshot(c.env, &[with_default_cap(c.env, key).await?], now).await.map_err(|e| internal("key state", e))?;
+    Reply::json(200, &states.pop())
+}
+
+/// A key whose own cap is unset gets the config default, as the proxy applies it.
+async fn with_default_cap(env: &worker::Env, mut key: PoolKey) -> Result<PoolKey, ApiError> {
+    if key.rpm_cap.is_none() {
+        key.rpm_cap = Some(f64::from(default_cap(env).await?));
+    }
+    Ok(key)
+}
+
+async fn default_cap(env: &worker::Env) -> Result<u32, ApiError> {
+    let db = store::db(env).map_err(|e| internal("d1", e))?;
+    let rows = store::settings::all(&db).all().await.map_err(|e| internal("settings", e))?;
+    let overrides = store::settings::overrides(&rows).map_err(|e| internal("settings", e))?;
+    Ok(poise_core::config::Config::effective(None, &overrides).key_rpm_default)
+}
+
+pub async fn view(c: Call<'_>) -> Result<Reply, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: i64,
+        project: Option<String>,
+        rpm_cap: Option<f64>,
+        enabled: i64,
+        status: String,
+        disabled_reason: Option<String>,
+    }
+    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let rows: Vec<Row> = db
+        .prepare("SELECT id, project, rpm_cap, enabled, status, disabled_reason FROM pool_keys")
+        .all()
+        .await
+        .and_then(|r| r.results())
+        .map_err(|e| internal("keys", e))?;
+    let now = clock::now_ms(c.env);
+    let cap = default_cap(c.env).await?;
+    let active: Vec<PoolKey> = rows
+        .iter()
+        .filter(|r| r.enabled == 1 && r.status == "active")
+        .map(|r| PoolKey { id: r.id, key: String::new(), project: r.project.clone(), rpm_cap: Some(r.rpm_cap.unwrap_or(f64::from(cap))) })
+        .collect();
+    let mut disabled_by_reason = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.status == "disabled") {
+        *disabled_by_reason.entry(r.disabled_reason.clone().unwrap_or_else(|| "unknown".into())).or_insert(0u32) += 1;
+    }
+    let states = pool::snapshot(c.env, &active, now).await.map_err(|e| internal("pool", e))?;
+    let mut per_model: BTreeMap<String, (u32, Option<u64>)> = BTreeMap::new();
+    for s in &states {
+        let mut seen = Vec::new();
+        for cd in &s.cooldowns {
+            if seen.contains(&cd.model) {
+                continue;
+            }
+            seen.push(cd.model.clone());
+            let e = per_model.entry(cd.model.clone()).or_insert((0, None));
+            e.0 += 1;
+            e.1 = Some(e.1.map_or(cd.until_ms, |t: u64| t.min(cd.until_ms)));
+        }
+    }
+    let total_active = active.len() as u32;
+    let mut models: Vec<ModelAvailability> = per_model
+        .into_iter()
+        .map(|(model, (cooling, next))| ModelAvailability { model, available_now: total_active.saturating_sub(cooling), cooling, next_free_at: next })
+        .collect();
+    if !models.iter().any(|m| m.model == "*") {
+        models.insert(0, ModelAvailability { model: "*".into(), available_now: total_active, cooling: 0, next_free_at: None });
+    }
+    let capped: Vec<u32> = states.iter().filter_map(|s| s.tokens_left).collect();
+    let alerts = store::keys::recent_events(&db, 200)
+        .await
+        .map_err(|e| internal("events", e))?
+        .into_iter()
+        .filter(|e| e.key_id.is_none() && e.actor == "pool" && e.at + 86_400_000 > now)
+        .collect();
+    Reply::json(
+        200,
+        &PoolView {
+            total_keys: rows.len() as u32,
+            active_keys: total_active,
+            disabled_by_admin: rows.iter().filter(|r| r.enabled == 0).count() as u32,
+            disabled_by_reason,
+            models,
+            daily_reset_at: next_pacific_midnight_ms(now),
+            capped_requests_left: (!capped.is_empty()).then(|| capped.iter().sum()),
+            alerts,
+        },
+    )
+}

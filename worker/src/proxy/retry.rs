@@ -1,0 +1,161 @@
+//! The attempt loop: a key from the sharded pool for each attempt, never the same key twice,
+//! each failure classified and acted on (disable, cool down, back off, or return at once),
+//! retrying only before anything reached the client.
+
+use super::attempt::{self, Attempt, Failure};
+use super::context::ProxyContext;
+use super::outbound::Outbound;
+use super::{log_internal, respond};
+use crate::http::RawUrl;
+use crate::pool::Pool;
+use crate::store::{self, keys::PoolKey};
+use crate::clock;
+use poise_core::error::GatewayError;
+use poise_core::pool::shard::Outcome;
+use poise_core::pool::{cooldown_until_ms, FailureClass};
+use poise_core::proxy::route;
+use std::time::Duration;
+use worker::{Context, Delay, Env, Response};
+
+/// Backoff before retrying after a transient upstream failure: 100 ms, 200 ms, 400 ms…
+fn backoff(attempt: usize) -> Duration {
+    Duration::from_millis((100u64 << attempt.min(4)).min(1000))
+}
+
+/// Tries keys until one answers, at most `allowed` attempts.
+pub async fn run(out: Outbound, pctx: ProxyContext, allowed: usize, raw: &RawUrl, ctx: &Context, env: &Env) -> Result<Response, GatewayError> {
+    let base = pctx.config.upstream_base_url.trim_end_matches('/').to_string();
+    let timeout = pctx.config.request_timeout_ms;
+    if pctx.pinned {
+        // An upload chunk: only the key that opened the session will do, once.
+        let key = &pctx.keys[0];
+        return match attempt::send(&out, &base, key, timeout).await.map_err(|e| log_internal("send", &e))? {
+            Attempt::Success(up) => respond::pass_through(up, key, raw, env).await,
+            Attempt::Failed(f) => relay(f),
+        };
+    }
+    let model = route::model_of(&raw.path).unwrap_or_else(|| "*".into());
+    let seed = random_u64();
+    let pool = Pool::new(env, &pctx.keys, pctx.config.key_rpm_default, seed as u32);
+    let mut tried: Vec<i64> = Vec::new();
+    let mut avoid_project: Option<String> = None;
+    let mut last: Option<Failure> = None;
+    let mut free_at: Option<u64> = None;
+    for n in 0..allowed.max(1) {
+        let now = clock::now_ms(env);
+        let granted = match pool.acquire(&model, &tried, avoid_project.as_deref(), now, seed).await.map_err(|e| log_internal("pool", &e))? {
+            Ok(g) => g,
+            Err(at) => {
+                free_at = at;
+                break;
+            }
+        };
+        let Some(key) = pctx.keys.iter().find(|k| k.id == granted.key_id) else { break };
+        tried.push(key.id);
+        let failure = match attempt::send(&out, &base, key, timeout).await.map_err(|e| log_internal("send", &e))? {
+            Attempt::Success(up) => {
+                if granted.failures > 0 {
+                    pool.report(ctx, key.id, now, Outcome::Success);
+                }
+                return respond::pass_through(up, key, raw, env).await;
+            }
+            Attempt::Failed(f) => f,
+        };
+        // A create that failed with a 5xx or a dropped connection may have run: never twice.
+        let maybe_ran = out.creates_resource() && failure.class.class == FailureClass::Transient;
+        let retry = act_on(&failure, key, &model, &pool, ctx, env, now).await && !maybe_ran;
+        if let Some(p) = key.project.as_deref().filter(|_| failure.class.class.penalises_key()) {
+            avoid_project = Some(p.to_string());
+        }
+        let transient = failure.class.class == FailureClass::Transient;
+        last = Some(failure);
+        if !retry {
+            break;
+        }
+        if transient && n + 1 < allowed {
+            Delay::from(backoff(n)).await;
+        }
+    }
+    match last {
+        // Every attempt failed: the client gets the last upstream answer.
+        Some(f) => relay(f),
+        // No key was free at all: the gateway's own 429, with the earliest free-up time.
+        None => {
+            let now = clock::now_ms(env);
+            Err(GatewayError::PoolExhausted { retry_after_ms: free_at.map(|t| t.saturating_sub(now).max(1)) })
+        }
+    }
+}
+
+fn relay(f: Failure) -> Result<Response, GatewayError> {
+    match f.reply {
+        Some(reply) => respond::error_reply(reply),
+        None => Err(GatewayError::UpstreamUnreachable),
+    }
+}
+
+/// Applies the consequences of a failure to the key; returns whether to try another key.
+async fn act_on(f: &Failure, key: &PoolKey, model: &str, pool: &Pool, ctx: &Context, env: &Env, now: u64) -> bool {
+    let c = &f.class;
+    match c.class {
+        FailureClass::KeyInvalid => {
+            if let Err(e) = disable_key(env, key.id, &c.reason, &c.message, now).await {
+                log_internal("disable key", &e);
+            }
+        }
+        FailureClass::QuotaMinute | FailureClass::QuotaDay | FailureClass::QuotaZero | FailureClass::QuotaUnknown => {
+            let until_ms = cooldown_until_ms(c, now).unwrap_or(now + 60_000);
+            let outcome = Outcome::Cooldown {
+                model: c.model.clone().unwrap_or_else(|| model.to_string()),
+                until_ms,
+                reason: format!("{}: {}", c.class.as_str(), c.reason),
+                project_wide: key.project.is_some(),
+            };
+            pool.report(ctx, key.id, now, outcome);
+        }
+        FailureClass::Transient => pool.report(ctx, key.id, now, Outcome::Failure),
+        FailureClass::RegionBlocked | FailureClass::ProxyFault => alert(ctx, env, c.class.as_str(), &c.message, now),
+        FailureClass::RequestBad | FailureClass::Affinity => {}
+    }
+    c.class.retry_other_key()
+}
+
+/// Disables a key the upstream called dead, with its reason in the audit trail.
+async fn disable_key(env: &Env, key_id: i64, reason: &str, message: &str, now: u64) -> worker::Result<()> {
+    let db = store::db(env)?;
+    let update = db
+        .prepare("UPDATE pool_keys SET status = 'disabled', disabled_reason = ?1, updated_at = ?2 WHERE id = ?3 AND status = 'active'")
+        .bind(&[reason.into(), store::keys::num(now as i64), store::keys::num(key_id)])?;
+    let event = db
+        .prepare("INSERT INTO key_events (key_id, at, kind, cause, message, actor) SELECT ?1, ?2, 'auto_disabled', ?3, ?4, 'pool' WHERE changes() > 0")
+        .bind(&[store::keys::num(key_id), store::keys::num(now as i64), reason.into(), message.into()])?;
+    db.batch(vec![update, event]).await?;
+    Ok(())
+}
+
+/// Records a pool-wide alert (region block, gateway fault) for the admin, at most once per
+/// ten minutes per kind.
+fn alert(ctx: &Context, env: &Env, kind: &str, message: &str, now: u64) {
+    let (env, kind, message) = (env.clone(), kind.to_string(), message.to_string());
+    ctx.wait_until(async move {
+        let run = async {
+            let db = store::db(&env)?;
+            db.prepare(
+                "INSERT INTO key_events (key_id, at, kind, cause, message, actor) SELECT NULL, ?1, ?2, 'upstream', ?3, 'pool' \
+                 WHERE NOT EXISTS (SELECT 1 FROM key_events WHERE kind = ?2 AND at > ?1 - 600000)",
+            )
+            .bind(&[store::keys::num(now as i64), kind.as_str().into(), message.as_str().into()])?
+            .run()
+            .await
+        };
+        if let Err(e) = run.await {
+            log_internal("alert", &e);
+        }
+    });
+}
+
+fn random_u64() -> u64 {
+    let mut b = [0u8; 8];
+    let _ = getrandom::getrandom(&mut b);
+    u64::from_le_bytes(b)
+}
