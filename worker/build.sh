@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd .. && pwd)
 
+# The test suite builds once, then starts many `wrangler dev`s: they must not rebuild.
+if [[ -n "${POISE_SKIP_BUILD:-}" && -f build/index.js ]]; then
+  exit 0
+fi
 if [[ -z "${FORCE_BUILD:-}" && -f build/index.js ]] \
   && [[ -z "$(find src Cargo.toml ../core/src ../core/Cargo.toml ../Cargo.lock ../Cargo.toml -newer build/index.js -print -quit)" ]]; then
   echo "worker: build/ is up to date"

@@ -16,6 +16,8 @@ const quietEnv = {
   WRANGLER_SEND_METRICS: "false",
   WRANGLER_SEND_ERROR_REPORTS: "false",
   CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  // The suite built the Worker already; `wrangler dev` must not rebuild it mid-run.
+  POISE_SKIP_BUILD: "1",
 };
 
 export async function freePort() {

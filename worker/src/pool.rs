@@ -47,7 +47,10 @@ impl Pool {
     /// Asks the shards in turn for a key for `model`. `Ok(Err(free_at))` when none has one.
     pub async fn acquire(&self, model: &str, exclude: &[i64], avoid_project: Option<&str>, now_ms: u64, seed: u64) -> worker::Result<Result<Granted, Option<u64>>> {
         let mut free_at: Option<u64> = None;
-        for shard in &self.order {
+        // After a quota error on a project, that project's shard is asked last.
+        let avoid_shard = avoid_project.map(|p| shard_of(0, Some(p), DEFAULT_SHARDS));
+        let order = self.order.iter().filter(|s| Some(**s) != avoid_shard).chain(self.order.iter().filter(|s| Some(**s) == avoid_shard));
+        for shard in order {
             let keys = &self.by_shard[shard];
             if keys.iter().all(|k| exclude.contains(&k.id)) {
                 continue;
