@@ -13,3 +13,4 @@ pub mod proxy;
 pub mod token;
 pub mod api;
 pub mod stream;
+pub mod log;

@@ -1,0 +1,58 @@
+//! The request log: one record per client request, built by the proxy while it works and
+//! written after the response (never delaying or failing it).
+
+use serde::{Deserialize, Serialize};
+
+/// One upstream attempt of a request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptLog {
+    /// Pool key id and its masked form.
+    pub key_id: i64,
+    pub key_masked: String,
+    /// Upstream status (0: no response).
+    pub status: u16,
+    /// Failure class (`quota_minute`, `transient`, …); empty for a success.
+    pub class: String,
+    /// Short machine reason (e.g. `API_KEY_INVALID`, `timeout`).
+    pub reason: String,
+    pub latency_ms: u64,
+}
+
+/// One client request as the log keeps it. No prompt or answer text unless body logging is
+/// on, and never a pool key or client token in clear.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogRecord {
+    /// Random id, also returned to the client as `x-request-id`.
+    pub request_id: String,
+    /// Unix ms when the request arrived.
+    pub at: u64,
+    pub token_id: Option<i64>,
+    pub token_name: Option<String>,
+    /// `native` or `openai`.
+    pub route: String,
+    pub model: Option<String>,
+    pub method: String,
+    /// Path without the query string.
+    pub path: String,
+    pub stream: bool,
+    /// Final status returned to the client.
+    pub status: u16,
+    /// Failure class of the final answer (empty for success): upstream classes, or the
+    /// gateway's own (`unauthenticated`, `pool_exhausted`, `token_limited`, `forbidden`…).
+    pub error_class: String,
+    /// Time to the response headers reaching the client, and to the end of the body.
+    pub ttfb_ms: u64,
+    pub total_ms: u64,
+    pub attempts: Vec<AttemptLog>,
+    /// The key that served the final answer.
+    pub key_id: Option<i64>,
+    pub key_masked: Option<String>,
+    pub prompt_tokens: u64,
+    pub output_tokens: u64,
+    pub thought_tokens: u64,
+    pub cached_tokens: u64,
+    pub total_tokens: u64,
+    /// Request/response bodies, only when the admin enabled body logging (truncated, redacted).
+    pub request_body: Option<String>,
+    pub response_body: Option<String>,
+}
