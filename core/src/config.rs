@@ -32,6 +32,8 @@ pub struct Config {
     pub log_retention_days: u32,
     /// Upper bound on stored request-log rows; the oldest go first (1000–100,000,000).
     pub log_max_rows: u64,
+    /// Write one request-log row per proxied request (after the response, never delaying it).
+    pub log_requests: bool,
     /// Store request/response bodies in the log (truncated and redacted). Off by default.
     pub log_bodies: bool,
     /// Bytes of each body kept when `log_bodies` is on (256–65536).
@@ -56,6 +58,7 @@ impl Config {
             request_timeout_ms: 600_000,
             log_retention_days: 30,
             log_max_rows: 1_000_000,
+            log_requests: true,
             log_bodies: false,
             log_body_cap_bytes: 4096,
             cors_allowed_origins: Vec::new(),
@@ -104,6 +107,7 @@ impl Config {
             "request_timeout_ms" => self.request_timeout_ms = ranged(v, 1_000, 900_000)?,
             "log_retention_days" => self.log_retention_days = ranged(v, 1, 3650)? as u32,
             "log_max_rows" => self.log_max_rows = ranged(v, 1_000, 100_000_000)?,
+            "log_requests" => self.log_requests = v.as_bool().ok_or("must be true or false")?,
             "log_bodies" => self.log_bodies = v.as_bool().ok_or("must be true or false")?,
             "log_body_cap_bytes" => self.log_body_cap_bytes = ranged(v, 256, 65_536)? as u32,
             "cors_allowed_origins" => self.cors_allowed_origins = origins(v)?,

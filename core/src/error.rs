@@ -16,6 +16,8 @@ pub enum GatewayError {
     Forbidden(String),
     /// Not a path the gateway serves.
     NotFound,
+    /// A request the gateway cannot route as asked (e.g. resources of different projects).
+    BadRequest(String),
     /// The request body is larger than the gateway accepts.
     PayloadTooLarge { limit_bytes: u64 },
     /// Every usable pool key is cooling down or capped. `retry_after_ms` is the earliest
@@ -38,11 +40,28 @@ impl GatewayError {
             Self::Unauthenticated(_) => 401,
             Self::Forbidden(_) => 403,
             Self::NotFound => 404,
+            Self::BadRequest(_) => 400,
             Self::PayloadTooLarge { .. } => 413,
             Self::PoolExhausted { .. } | Self::TokenLimited { .. } => 429,
             Self::UpstreamUnreachable => 502,
             Self::NoKeys => 503,
             Self::Internal => 500,
+        }
+    }
+
+    /// A stable class name for the request log.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated(_) => "unauthenticated",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound => "not_found",
+            Self::BadRequest(_) => "bad_request",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::PoolExhausted { .. } => "pool_exhausted",
+            Self::TokenLimited { .. } => "token_limited",
+            Self::NoKeys => "no_keys",
+            Self::UpstreamUnreachable => "upstream_unreachable",
+            Self::Internal => "internal",
         }
     }
 
@@ -52,6 +71,7 @@ impl GatewayError {
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Forbidden(_) => "PERMISSION_DENIED",
             Self::NotFound => "NOT_FOUND",
+            Self::BadRequest(_) => "INVALID_ARGUMENT",
             Self::PayloadTooLarge { .. } => "INVALID_ARGUMENT",
             Self::PoolExhausted { .. } | Self::TokenLimited { .. } => "RESOURCE_EXHAUSTED",
             Self::UpstreamUnreachable | Self::NoKeys => "UNAVAILABLE",
@@ -62,7 +82,7 @@ impl GatewayError {
     /// A human message that names the gateway as the source.
     pub fn message(&self) -> String {
         match self {
-            Self::Unauthenticated(m) | Self::Forbidden(m) => format!("Gemini Poise gateway: {m}"),
+            Self::Unauthenticated(m) | Self::Forbidden(m) | Self::BadRequest(m) => format!("Gemini Poise gateway: {m}"),
             Self::NotFound => "Gemini Poise gateway: no such route".into(),
             Self::PayloadTooLarge { limit_bytes } => {
                 format!("Gemini Poise gateway: request body exceeds the gateway limit of {limit_bytes} bytes")
@@ -95,7 +115,7 @@ impl GatewayError {
                 h.push(("x-gateway-limit", (*limit).to_string()));
                 h.push(("retry-after", retry_after_secs(*retry_after_ms).to_string()));
             }
-            Self::Unauthenticated(_) | Self::Forbidden(_) | Self::NotFound | Self::PayloadTooLarge { .. } => {
+            Self::Unauthenticated(_) | Self::Forbidden(_) | Self::NotFound | Self::BadRequest(_) | Self::PayloadTooLarge { .. } => {
                 h.push(("x-should-retry", "false".to_string()));
             }
             _ => {}

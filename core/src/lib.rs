@@ -14,3 +14,5 @@ pub mod token;
 pub mod api;
 pub mod stream;
 pub mod log;
+pub mod stats;
+pub mod policy;

@@ -188,3 +188,71 @@ test("concurrent requests never exceed a key's RPM cap", async () => {
     await admin.del(`/api/v1/keys/${capped}`);
   }
 });
+
+test("empty replies are retried on another key (plain and streaming, before the first content)", async () => {
+  await up.reset();
+  await up.rules([{ match: { path: "m-empty:generateContent" }, times: 1, reply: { preset: "empty_candidates" } }]);
+  const r = await call("m-empty");
+  assert.equal(r.status, 200);
+  assert.equal((await r.json()).candidates[0].content.parts[0].text, "Hello from fake upstream");
+  const reqs = await up.requests("m-empty");
+  assert.equal(reqs.length, 2);
+  assert.notEqual(reqs[0].key, reqs[1].key);
+
+  const usageOnly = 'data: {"usageMetadata":{"promptTokenCount":3,"totalTokenCount":3}}\r\n\r\n';
+  await up.rules([{ match: { path: "m-empty-s:streamGenerateContent" }, times: 1, reply: {
+    status: 200, headers: { "content-type": "text/event-stream" }, chunks: [{ data: usageOnly, delay_ms: 0 }],
+  } }]);
+  const s = await fetch(`${gw.url}/v1beta/models/m-empty-s:streamGenerateContent?alt=sse`, { method: "POST", headers: { "x-goog-api-key": token }, body: "{}" });
+  assert.equal(s.status, 200);
+  const text = await s.text();
+  assert.match(text, /fake upstream/);
+  assert.equal((await up.requests("m-empty-s")).length, 2);
+});
+
+test("a committed stream that breaks ends with a well-formed error event, never a restart", async () => {
+  await up.reset();
+  const ev = 'data: {"candidates":[{"content":{"parts":[{"text":"partial"}]}}]}\r\n\r\n';
+  await up.rules([{ match: { path: "m-broken" }, times: 1, reply: {
+    status: 200, headers: { "content-type": "text/event-stream" }, chunks: [{ data: ev, delay_ms: 0 }], drop: "after_chunks",
+  } }]);
+  const r = await fetch(`${gw.url}/v1beta/models/m-broken:streamGenerateContent?alt=sse`, { method: "POST", headers: { "x-goog-api-key": token }, body: "{}" });
+  assert.equal(r.status, 200);
+  const text = await r.text();
+  const events = text.split(/\r?\n\r?\n/).filter(Boolean).map((e) => JSON.parse(e.replace(/^data: /, "")));
+  assert.equal(events[0].candidates[0].content.parts[0].text, "partial");
+  assert.equal(events.at(-1).error.status, "UNAVAILABLE");
+  assert.equal((await up.requests("m-broken")).length, 1, "no second attempt after commit");
+});
+
+test("files and caches created through the gateway are used with the key that owns them", async () => {
+  await up.reset();
+  const start = await fetch(`${gw.url}/upload/v1beta/files`, {
+    method: "POST",
+    headers: { "x-goog-api-key": token, "x-goog-upload-protocol": "resumable", "x-goog-upload-command": "start", "x-goog-upload-header-content-type": "text/plain", "content-type": "application/json" },
+    body: JSON.stringify({ file: { displayName: "a.txt" } }),
+  });
+  const url = start.headers.get("x-goog-upload-url");
+  const fin = await fetch(url, { method: "POST", headers: { "x-goog-upload-command": "upload, finalize", "x-goog-upload-offset": "0" }, body: "hello" });
+  const file = (await fin.json()).file;
+  const owner = (await up.requests("/upload/"))[0].key;
+  const cache = await fetch(`${gw.url}/v1beta/cachedContents`, { method: "POST", headers: { "x-goog-api-key": token, "content-type": "application/json" }, body: JSON.stringify({ model: "models/gemini-2.5-flash" }) });
+  assert.equal(cache.status, 200);
+  const cacheName = (await cache.json()).name;
+  const cacheOwner = (await up.requests("/cachedContents")).at(-1).key;
+  for (let i = 0; i < 5; i++) {
+    const r = await fetch(`${gw.url}/v1beta/models/m-files:generateContent`, {
+      method: "POST", headers: { "x-goog-api-key": token, "content-type": "application/json" },
+      body: JSON.stringify({ contents: [{ parts: [{ fileData: { fileUri: file.uri, mimeType: "text/plain" } }] }] }),
+    });
+    assert.equal(r.status, 200, await r.clone().text());
+    const g = await fetch(`${gw.url}/v1beta/${file.name}`, { headers: { "x-goog-api-key": token } });
+    assert.equal(g.status, 200);
+    const c = await fetch(`${gw.url}/v1beta/models/m-cache:generateContent`, {
+      method: "POST", headers: { "x-goog-api-key": token, "content-type": "application/json" }, body: JSON.stringify({ cachedContent: cacheName, contents: [] }),
+    });
+    assert.equal(c.status, 200);
+  }
+  assert.ok((await up.requests("m-files")).every((r) => r.key === owner), "file calls pinned to the uploading key");
+  assert.ok((await up.requests("m-cache")).every((r) => r.key === cacheOwner), "cache calls pinned to the creating key");
+});

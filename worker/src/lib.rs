@@ -8,6 +8,7 @@
 mod admin;
 mod bindings;
 mod clock;
+mod cron;
 mod durable;
 mod http;
 mod pool;
@@ -24,6 +25,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
     let raw = RawUrl::parse(&req.inner().url());
     match surface(&raw.path) {
         Surface::None if raw.path.starts_with("/api/") => admin::handle(req, env, ctx, raw).await,
+        Surface::None if raw.path.starts_with("/openai/") => proxy::handle(req, env, ctx, raw, Surface::Native).await,
         Surface::None => route_other(&raw),
         s => proxy::handle(req, env, ctx, raw, s).await,
     }

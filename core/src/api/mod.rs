@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod error;
 pub mod keys;
+pub mod logs;
 pub mod routes;
 pub mod tokens;
 

@@ -36,6 +36,12 @@ pub enum RouteId {
     RotateToken,
     GetConfig,
     UpdateConfig,
+    ListLogs,
+    ExportLogs,
+    LogHealth,
+    GetLog,
+    StatsSeries,
+    StatsTotals,
 }
 
 /// Who may call a route.
@@ -97,6 +103,12 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/api/v1/tokens/{id}/rotate", RotateToken, Session),
     r("GET", "/api/v1/config", GetConfig, Session),
     r("PATCH", "/api/v1/config", UpdateConfig, Session),
+    r("GET", "/api/v1/logs", ListLogs, Session),
+    r("GET", "/api/v1/logs/export.csv", ExportLogs, Session),
+    r("GET", "/api/v1/logs/health", LogHealth, Session),
+    r("GET", "/api/v1/logs/{id}", GetLog, Session),
+    r("GET", "/api/v1/stats/series", StatsSeries, Session),
+    r("GET", "/api/v1/stats/totals", StatsTotals, Session),
 ];
 
 /// The outcome of matching a request against the table.
@@ -161,6 +173,9 @@ mod tests {
         assert_eq!(match_route("PUT", "/api/v1/keys/42"), RouteMatch::MethodNotAllowed);
         assert_eq!(match_route("GET", "/api/v1/nope"), RouteMatch::NotFound);
         assert_eq!(match_route("GET", "/api/v1/keys//events"), RouteMatch::NotFound);
+        assert!(matches!(match_route("GET", "/api/v1/logs/export.csv"), RouteMatch::Found(RouteId::ExportLogs, _, _)));
+        assert!(matches!(match_route("GET", "/api/v1/logs/health"), RouteMatch::Found(RouteId::LogHealth, _, _)));
+        assert!(matches!(match_route("GET", "/api/v1/logs/7"), RouteMatch::Found(RouteId::GetLog, _, p) if p == ["7"]));
     }
 
     /// The OpenAPI document lists exactly the routes the Worker serves.

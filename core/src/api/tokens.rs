@@ -14,6 +14,40 @@ pub struct TokenView {
     pub expires_at: Option<u64>,
     pub created_at: u64,
     pub last_used_at: Option<u64>,
+    #[serde(flatten)]
+    pub policy: TokenPolicy,
+}
+
+/// What a token may do: models (exact names, or prefixes ending in `*`; empty = all) and its
+/// own limits (None = unlimited). Days end at midnight America/Los_Angeles.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenPolicy {
+    #[serde(default)]
+    pub allowed_models: Vec<String>,
+    #[serde(default)]
+    pub rpm_limit: Option<u32>,
+    #[serde(default)]
+    pub rpd_limit: Option<u32>,
+    #[serde(default)]
+    pub tpd_limit: Option<u64>,
+}
+
+impl TokenPolicy {
+    /// Per-field validation messages.
+    pub fn validate(&self) -> std::collections::BTreeMap<String, String> {
+        let mut f = std::collections::BTreeMap::new();
+        if self.allowed_models.len() > 100 {
+            f.insert("allowed_models".into(), "at most 100 entries".into());
+        } else if self.allowed_models.iter().any(|m| m.trim().is_empty() || m.len() > 200 || m.chars().any(|c| c.is_whitespace() || c.is_control())) {
+            f.insert("allowed_models".into(), "entries must be model names or prefixes ending in * (no spaces)".into());
+        }
+        for (name, v) in [("rpm_limit", self.rpm_limit.map(u64::from)), ("rpd_limit", self.rpd_limit.map(u64::from)), ("tpd_limit", self.tpd_limit)] {
+            if v == Some(0) {
+                f.insert(name.into(), "must be at least 1 (leave empty for no limit)".into());
+            }
+        }
+        f
+    }
 }
 
 /// `POST /api/v1/tokens`.
@@ -23,6 +57,14 @@ pub struct CreateTokenRequest {
     pub name: String,
     #[serde(default)]
     pub expires_at: Option<u64>,
+    #[serde(default)]
+    pub allowed_models: Vec<String>,
+    #[serde(default)]
+    pub rpm_limit: Option<u32>,
+    #[serde(default)]
+    pub rpd_limit: Option<u32>,
+    #[serde(default)]
+    pub tpd_limit: Option<u64>,
 }
 
 /// `PATCH /api/v1/tokens/{id}`.
@@ -33,6 +75,31 @@ pub struct UpdateTokenRequest {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// `null` removes the expiry.
+    #[serde(default, with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Option<u64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_models: Option<Vec<String>>,
+    /// `null` removes the limit.
+    #[serde(default, with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub rpm_limit: Option<Option<u32>>,
+    #[serde(default, with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub rpd_limit: Option<Option<u32>>,
+    #[serde(default, with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub tpd_limit: Option<Option<u64>>,
+}
+
+/// Distinguishes an absent field from an explicit `null`.
+mod nullable {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer, T: Serialize>(v: &Option<Option<T>>, s: S) -> Result<S::Ok, S::Error> {
+        v.as_ref().and_then(|x| x.as_ref()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
 }
 
 /// The answer to create and rotate: the only time the token is shown.

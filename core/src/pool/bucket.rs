@@ -184,6 +184,11 @@ impl DayCounter {
         }
     }
 
+    /// Units counted in the Pacific day containing `now_ms`.
+    pub fn count_at(&self, now_ms: u64) -> u32 {
+        self.rolled(now_ms).count
+    }
+
     /// Decides whether `n` more units fit under `limit` today, without recording them.
     pub fn check(&self, n: u32, limit: u32, now_ms: u64) -> Decision {
         self.rolled(now_ms).decide(n, limit, now_ms)

@@ -76,8 +76,8 @@ pub enum Outcome {
     Success,
     /// A failure that does not cool the key (transient); counts towards `failures`.
     Failure,
-    /// Cool (key or project, model) down until `until_ms`.
-    Cooldown { model: String, until_ms: u64, reason: String, project_wide: bool },
+    /// Cool (key or project, each of `models`) down until `until_ms`.
+    Cooldown { models: Vec<String>, until_ms: u64, reason: String, project_wide: bool },
 }
 
 /// An outcome report.
@@ -235,16 +235,18 @@ impl ShardState {
         match &r.outcome {
             Outcome::Success => slot.failures = 0,
             Outcome::Failure => slot.failures = slot.failures.saturating_add(1),
-            Outcome::Cooldown { model, until_ms, reason, project_wide } => {
+            Outcome::Cooldown { models, until_ms, reason, project_wide } => {
                 slot.failures = slot.failures.saturating_add(1);
                 let scope = match r.project.as_deref().filter(|p| *project_wide && !p.is_empty()) {
                     Some(p) => project_scope(p),
                     None => key_scope(r.key_id),
                 };
-                let k = (scope.clone(), model.clone());
-                let until = self.cooldowns.get(&k).map_or(*until_ms, |c| c.until_ms.max(*until_ms));
-                self.cooldowns.insert(k.clone(), Cooldown { scope, model: model.clone(), until_ms: until, reason: reason.clone() });
-                dirty.cooldowns.push(k);
+                for model in models {
+                    let k = (scope.clone(), model.clone());
+                    let until = self.cooldowns.get(&k).map_or(*until_ms, |c| c.until_ms.max(*until_ms));
+                    self.cooldowns.insert(k.clone(), Cooldown { scope: scope.clone(), model: model.clone(), until_ms: until, reason: reason.clone() });
+                    dirty.cooldowns.push(k);
+                }
             }
         }
         dirty
@@ -295,7 +297,7 @@ mod tests {
             key_id,
             project: project.map(str::to_string),
             now_ms: 0,
-            outcome: Outcome::Cooldown { model: model.into(), until_ms, reason: "quota_minute".into(), project_wide },
+            outcome: Outcome::Cooldown { models: vec![model.into()], until_ms, reason: "quota_minute".into(), project_wide },
         }
     }
 

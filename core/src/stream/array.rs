@@ -5,7 +5,7 @@
 //! what is not an array: a top-level object without `[` is still reported as one element. Bytes are copied a
 //! run at a time; only quotes, backslashes inside strings and brackets are looked at one by one.
 
-use super::frame::{Capped, Frame};
+use super::frame::{find2, Capped, Frame};
 
 #[derive(Debug)]
 pub(crate) struct ArrayFramer {
@@ -15,11 +15,24 @@ pub(crate) struct ArrayFramer {
     esc: bool,
     opened: bool,
     closed: bool,
+    /// At least one element has ended.
+    any_element: bool,
+    /// A top-level `,` has come since the last element.
+    comma: bool,
 }
 
 impl ArrayFramer {
     pub(crate) fn new(limit: usize) -> Self {
-        ArrayFramer { elem: Capped::new(limit), depth: 0, in_str: false, esc: false, opened: false, closed: false }
+        ArrayFramer {
+            elem: Capped::new(limit),
+            depth: 0,
+            in_str: false,
+            esc: false,
+            opened: false,
+            closed: false,
+            any_element: false,
+            comma: false,
+        }
     }
 
     pub(crate) fn push(&mut self, chunk: &[u8], sink: &mut dyn FnMut(Frame<'_>)) {
@@ -33,7 +46,7 @@ impl ArrayFramer {
                 continue;
             }
             if self.in_str {
-                match chunk[i..].iter().position(|&b| b == b'"' || b == b'\\') {
+                match find2(&chunk[i..], b'"', b'\\') {
                     Some(p) => {
                         i += p;
                         if chunk[i] == b'\\' {
@@ -52,8 +65,10 @@ impl ArrayFramer {
                     b'[' if !self.opened => self.opened = true,
                     b'{' | b'[' => {
                         self.depth = 1;
+                        self.comma = false;
                         start = Some(i);
                     }
+                    b',' => self.comma = true,
                     b']' if self.opened && !self.closed => {
                         self.closed = true;
                         sink(Frame::Closed);
@@ -79,6 +94,7 @@ impl ArrayFramer {
                                     sink(Frame::Overflow);
                                 }
                                 self.elem.emit(false, sink);
+                                self.any_element = true;
                             }
                         }
                     }
@@ -112,6 +128,11 @@ impl ArrayFramer {
     /// The closing `]` has been seen.
     pub(crate) fn closed(&self) -> bool {
         self.closed
+    }
+
+    /// The next thing the array needs is an element: right after `[`, or after a `,`.
+    pub(crate) fn awaiting_element(&self) -> bool {
+        self.opened && !self.closed && !self.mid_element() && (!self.any_element || self.comma)
     }
 
     /// Inside an element (or a top-level string).
@@ -181,12 +202,15 @@ mod tests {
         let mut sink = |_: Frame<'_>| {};
         assert!(!f.opened());
         f.push(b" [", &mut sink);
-        assert!(f.opened() && !f.mid_element());
+        assert!(f.opened() && !f.mid_element() && f.awaiting_element());
         f.push(b"{\"a\":\"}", &mut sink);
         assert!(f.mid_element());
         assert_eq!(f.held(), 7);
+        assert!(!f.awaiting_element());
         f.push(b"\"}", &mut sink);
-        assert!(!f.mid_element() && !f.closed());
+        assert!(!f.mid_element() && !f.closed() && !f.awaiting_element());
+        f.push(b"\r\n,", &mut sink);
+        assert!(f.awaiting_element());
         f.push(b"]", &mut sink);
         assert!(f.closed());
     }

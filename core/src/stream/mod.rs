@@ -6,7 +6,8 @@
 //! 1. **Is there a real reply yet?** ([`Scanner::has_content`], [`Progress::first_content`]) Gemini sometimes
 //!    answers 200 with no candidates, no parts, or `finishReason: OTHER` and nothing else. Before the first
 //!    content event has gone to the client such a reply may be retried on another key; once content has gone
-//!    out, the stream is committed. A *verdict* is a real reply too: a blocked prompt
+//!    out, the stream is committed. Only generation calls can be empty ([`is_generate_path`]); a delete or
+//!    an upload chunk may rightly answer with an empty body. A *verdict* is a real reply too: a blocked prompt
 //!    (`promptFeedback.blockReason`) or a candidate stopped for safety, recitation, length…, because another
 //!    key gets the same answer.
 //! 2. **How many tokens?** ([`Scanner::usage`]) The last Gemini `usageMetadata` or OpenAI `usage` seen,

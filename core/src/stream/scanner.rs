@@ -177,7 +177,7 @@ impl Scanner {
     ///
     /// - SSE: ends a half-sent line and event first, then sends the error event (Gemini `\r\n` framing, or
     ///   OpenAI's `\n` with no `[DONE]`). Nothing after `[DONE]`.
-    /// - Streamed array: `,\r\n{error}]`, `{error}]` right after `[`, or `[{error}]` before anything. Nothing
+    /// - Streamed array: `,\r\n{error}]`, `{error}]` right after `[` or a `,`, or `[{error}]` before anything. Nothing
     ///   when the array is already closed, or inside an element (the client will fail on the cut element;
     ///   fabricating closing brackets would hand it a truncated element as if it were whole).
     /// - One JSON value: the error object as the whole body if nothing was sent, else nothing.
@@ -203,7 +203,7 @@ impl Scanner {
                 out
             }
             Framer::Array(f) if f.closed() || f.mid_element() => Vec::new(),
-            Framer::Array(f) if f.opened() && self.state.events == 0 => first_element_tail(dialect_openai, message),
+            Framer::Array(f) if f.awaiting_element() => first_element_tail(dialect_openai, message),
             Framer::Array(f) => stream_error_tail(BodyShape::JsonArray, dialect_openai, f.opened(), message),
             Framer::Json(_) => stream_error_tail(BodyShape::Json, dialect_openai, self.state.bytes > 0, message),
         }
@@ -213,7 +213,7 @@ impl Scanner {
     #[cfg(test)]
     pub(crate) fn held(&self) -> usize {
         match &self.framer {
-            Framer::Sse(_) => 0,
+            Framer::Sse(f) => f.held(),
             Framer::Array(f) => f.held(),
             Framer::Json(buf) => buf.held(),
         }

@@ -5,7 +5,7 @@
 //! `retry`) are skipped without being buffered. A UTF-8 byte-order mark at the start is ignored. Everything
 //! works on bytes, so a chunk may end anywhere, even between `\r` and `\n`.
 
-use super::frame::{Capped, Frame};
+use super::frame::{find2, Capped, Frame};
 
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 /// Field names longer than this are not `data` and are skipped.
@@ -79,7 +79,7 @@ impl SseFramer {
                         }
                     }
                     let rest = &chunk[i..];
-                    let end = rest.iter().position(|&c| c == b'\r' || c == b'\n');
+                    let end = find2(rest, b'\r', b'\n');
                     if data && self.data.extend(&rest[..end.unwrap_or(rest.len())]) {
                         sink(Frame::Overflow);
                     }
@@ -122,6 +122,11 @@ impl SseFramer {
     /// An event has started (a field line or part of one) but no blank line has ended it.
     pub(crate) fn event_pending(&self) -> bool {
         self.pending || self.has_data || self.mid_line()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn held(&self) -> usize {
+        self.data.held()
     }
 
     fn push_name(&mut self, b: u8) {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::D1Database;
 
-const COLUMNS: &str = "id, name, prefix, enabled, expires_at, created_at, last_used_at";
+const COLUMNS: &str = "id, name, prefix, enabled, expires_at, created_at, last_used_at, allowed_models, rpm_limit, rpd_limit, tpd_limit";
 
 #[derive(Deserialize)]
 struct Row {
@@ -23,6 +23,10 @@ struct Row {
     expires_at: Option<f64>,
     created_at: f64,
     last_used_at: Option<f64>,
+    allowed_models: String,
+    rpm_limit: Option<f64>,
+    rpd_limit: Option<f64>,
+    tpd_limit: Option<f64>,
 }
 
 impl From<Row> for TokenView {
@@ -35,6 +39,12 @@ impl From<Row> for TokenView {
             expires_at: r.expires_at.map(|v| v as u64),
             created_at: r.created_at as u64,
             last_used_at: r.last_used_at.map(|v| v as u64),
+            policy: TokenPolicy {
+                allowed_models: serde_json::from_str(&r.allowed_models).unwrap_or_default(),
+                rpm_limit: r.rpm_limit.map(|v| v as u32),
+                rpd_limit: r.rpd_limit.map(|v| v as u32),
+                tpd_limit: r.tpd_limit.map(|v| v as u64),
+            },
         }
     }
 }
@@ -67,6 +77,15 @@ pub async fn list(c: Call<'_>) -> Result<Reply, ApiError> {
     Reply::json(200, &rows.into_iter().map(TokenView::from).collect::<Vec<_>>())
 }
 
+fn opt_num<T: Into<f64> + Copy>(v: Option<T>) -> JsValue {
+    v.map_or(JsValue::NULL, |n| JsValue::from_f64(n.into()))
+}
+
+fn check_policy(p: &TokenPolicy) -> Result<(), ApiError> {
+    let fields = p.validate();
+    if fields.is_empty() { Ok(()) } else { Err(ApiError::Validation(fields)) }
+}
+
 pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let body: CreateTokenRequest = c.json().await?;
     validate_name(&body.name).map_err(|m| ApiError::field("name", m))?;
@@ -74,15 +93,25 @@ pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
     if body.expires_at.is_some_and(|e| e <= now) {
         return Err(ApiError::field("expires_at", "must be in the future"));
     }
+    let policy = TokenPolicy { allowed_models: body.allowed_models, rpm_limit: body.rpm_limit, rpd_limit: body.rpd_limit, tpd_limit: body.tpd_limit };
+    check_policy(&policy)?;
     let token = new_token()?;
     let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let models = serde_json::to_string(&policy.allowed_models).map_err(|e| internal("serialise", e))?;
     let r = db
-        .prepare("INSERT INTO client_tokens (name, token_hash, prefix, expires_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)")
+        .prepare(
+            "INSERT INTO client_tokens (name, token_hash, prefix, expires_at, allowed_models, rpm_limit, rpd_limit, tpd_limit, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        )
         .bind(&[
             body.name.trim().into(),
             sha256_hex(&token).into(),
             display_prefix(&token).into(),
             body.expires_at.map_or(JsValue::NULL, |e| num(e as i64)),
+            models.into(),
+            opt_num(policy.rpm_limit),
+            opt_num(policy.rpd_limit),
+            opt_num(policy.tpd_limit.map(|v| v as f64)),
             num(now as i64),
         ])
         .map_err(|e| internal("bind", e))?
@@ -100,17 +129,46 @@ pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
         return Err(ApiError::field("name", m));
     }
     let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    view(&db, id).await?;
-    let r = db
-        .prepare("UPDATE client_tokens SET name = COALESCE(?1, name), enabled = COALESCE(?2, enabled), updated_at = ?3 WHERE id = ?4")
-        .bind(&[
-            body.name.as_deref().map_or(JsValue::NULL, |n| n.trim().into()),
-            body.enabled.map_or(JsValue::NULL, |e| num(i64::from(e))),
-            num(clock::now_ms(c.env) as i64),
-            num(id),
-        ])
-        .map_err(|e| internal("bind", e))?;
-    r.run().await.map_err(|e| internal("update token", e))?;
+    let current = view(&db, id).await?;
+    let now = clock::now_ms(c.env);
+    if body.expires_at.flatten().is_some_and(|e| e <= now) {
+        return Err(ApiError::field("expires_at", "must be in the future"));
+    }
+    let mut policy = current.policy.clone();
+    if let Some(m) = body.allowed_models {
+        policy.allowed_models = m;
+    }
+    if let Some(v) = body.rpm_limit {
+        policy.rpm_limit = v;
+    }
+    if let Some(v) = body.rpd_limit {
+        policy.rpd_limit = v;
+    }
+    if let Some(v) = body.tpd_limit {
+        policy.tpd_limit = v;
+    }
+    check_policy(&policy)?;
+    let expires = body.expires_at.unwrap_or(current.expires_at);
+    let models = serde_json::to_string(&policy.allowed_models).map_err(|e| internal("serialise", e))?;
+    db.prepare(
+        "UPDATE client_tokens SET name = ?1, enabled = ?2, expires_at = ?3, allowed_models = ?4, rpm_limit = ?5, \
+         rpd_limit = ?6, tpd_limit = ?7, updated_at = ?8 WHERE id = ?9",
+    )
+    .bind(&[
+        body.name.as_deref().map_or(current.name.as_str(), str::trim).into(),
+        num(i64::from(body.enabled.unwrap_or(current.enabled))),
+        expires.map_or(JsValue::NULL, |e| num(e as i64)),
+        models.into(),
+        opt_num(policy.rpm_limit),
+        opt_num(policy.rpd_limit),
+        opt_num(policy.tpd_limit.map(|v| v as f64)),
+        num(now as i64),
+        num(id),
+    ])
+    .map_err(|e| internal("bind", e))?
+    .run()
+    .await
+    .map_err(|e| internal("update token", e))?;
     Reply::json(200, &view(&db, id).await?)
 }
 

@@ -50,6 +50,11 @@ pub async fn upload_owner(env: &Env, upload_id: &str) -> Result<Option<PoolKey>,
     store::keys::usable_by_id(&db, key_id).await.map_err(|e| log_internal("upload key", &e))
 }
 
+/// The effective config alone (CORS preflights).
+pub async fn load_config(env: &Env) -> Result<Config, GatewayError> {
+    Ok(load_without_token(env).await?.config)
+}
+
 /// Context for a credential-less upload chunk: config only; the caller supplies the key.
 pub async fn load_without_token(env: &Env) -> Result<ProxyContext, GatewayError> {
     let db = store::db(env).map_err(|e| log_internal("d1 binding", &e))?;

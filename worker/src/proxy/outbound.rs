@@ -24,15 +24,18 @@ pub struct Outbound {
     pub path_and_query: String,
     headers: Vec<(String, String)>,
     pub body: OutboundBody,
+    /// OpenAI-compatible surface: the pool key goes as `Authorization: Bearer`.
+    openai: bool,
 }
 
 impl Outbound {
     /// Filters headers, strips credential query parameters, and decides how to hold the body.
-    pub async fn prepare(mut req: Request, raw: &RawUrl, config: &poise_core::config::Config) -> worker::Result<Outbound> {
+    /// `upstream_path` is the path to call upstream (the client's, or the OpenAI layer's).
+    pub async fn prepare(mut req: Request, raw: &RawUrl, upstream_path: &str, openai: bool, config: &poise_core::config::Config) -> worker::Result<Outbound> {
         let conn = hdr::connection_tokens(req.headers().get("connection")?.as_deref());
         let headers = req.headers().entries().filter(|(name, _)| hdr::forward_request_header(name, &conn)).collect();
         let query = credentials::strip_credentials(&raw.query);
-        let path_and_query = if query.is_empty() { raw.path.clone() } else { format!("{}?{}", raw.path, query) };
+        let path_and_query = if query.is_empty() { upstream_path.to_string() } else { format!("{upstream_path}?{query}") };
         let method = req.method();
         let length = req.headers().get("content-length")?.and_then(|v| v.trim().parse::<u64>().ok());
         let body = match (&method, length) {
@@ -40,7 +43,7 @@ impl Outbound {
             (_, Some(n)) if n <= config.replay_cap_bytes => OutboundBody::Bytes(req.bytes().await?),
             _ => req.inner().body().map_or(OutboundBody::None, OutboundBody::Stream),
         };
-        Ok(Outbound { method, path_and_query, headers, body })
+        Ok(Outbound { method, path_and_query, headers, body, openai })
     }
 
     /// Whether a failed attempt may have created something upstream (an upload session, a
@@ -58,13 +61,27 @@ impl Outbound {
                 || p.ends_with("/batches"))
     }
 
+    /// The upstream path without the query.
+    pub fn path(&self) -> &str {
+        self.path_and_query.split('?').next().unwrap_or("")
+    }
+
+    /// The raw query sent upstream.
+    pub fn query(&self) -> &str {
+        self.path_and_query.split_once('?').map_or("", |(_, q)| q)
+    }
+
     /// The request for one attempt, with `key` as the only credential.
     pub fn request(&self, base: &str, key: &PoolKey) -> worker::Result<Request> {
         let headers = Headers::new();
         for (name, value) in &self.headers {
             headers.append(name, value)?;
         }
-        headers.set("x-goog-api-key", &key.key)?;
+        if self.openai {
+            headers.set("authorization", &format!("Bearer {}", key.key))?;
+        } else {
+            headers.set("x-goog-api-key", &key.key)?;
+        }
         let mut init = RequestInit::new();
         init.with_method(self.method.clone()).with_headers(headers).with_redirect(RequestRedirect::Manual);
         match &self.body {

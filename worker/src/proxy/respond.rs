@@ -2,18 +2,25 @@
 //! their headers filtered and upload URLs rewritten; error replies are relayed redacted.
 
 use super::attempt::ErrorReply;
+use super::body::{self, Prepared};
+use super::exchange::Exchange;
 use super::log_internal;
-use crate::http::RawUrl;
+use super::outbound::Outbound;
+use crate::http::{Dialect, RawUrl};
+use futures_channel::oneshot;
+use poise_core::stream::{is_generate_path, shape_for};
 use crate::store::{self, keys::PoolKey};
 use poise_core::error::GatewayError;
-use poise_core::proxy::{headers as hdr, upload};
+use poise_core::proxy::{affinity, headers as hdr, upload};
 use poise_core::redact::redact_secrets;
 use worker::{Env, Headers, Response, ResponseBuilder};
 
-/// Streams a successful upstream response to the client. Upload sessions it opens are
-/// recorded (before the client learns their URL) as owned by `key`.
-pub async fn pass_through(up: Response, key: &PoolKey, raw: &RawUrl, env: &Env) -> Result<Response, GatewayError> {
+/// Streams a successful upstream response to the client; `None` for an empty generation
+/// reply (the caller tries another key). Upload sessions it opens are recorded (before the
+/// client learns their URL) as owned by `key`.
+pub async fn pass_through(up: Response, key: &PoolKey, raw: &RawUrl, out: &Outbound, env: &Env, x: &mut Exchange) -> Result<Option<Response>, GatewayError> {
     let status = up.status_code();
+    let content_type = up.headers().get("content-type").ok().flatten();
     let conn = hdr::connection_tokens(up.headers().get("connection").ok().flatten().as_deref());
     let headers = Headers::new();
     let mut upload_ids = Vec::new();
@@ -44,13 +51,54 @@ pub async fn pass_through(up: Response, key: &PoolKey, raw: &RawUrl, env: &Env) 
                 .map_err(|e| log_internal("record upload", &e))?;
         }
     }
-    let (_, body) = up.into_parts();
-    Ok(ResponseBuilder::new().with_status(status).with_headers(headers).body(body))
+    let upload_final = up.headers().get("x-goog-upload-status").ok().flatten().is_some_and(|v| v.eq_ignore_ascii_case("final"));
+    if status < 300 && affinity::creates(&out.method.to_string(), out.path(), upload_final) {
+        return capture_created(up, status, headers, key, env).await.map(Some);
+    }
+    let shape = shape_for(content_type.as_deref(), out.path(), out.query());
+    let generation = status == 200 && is_generate_path(out.path());
+    let builder = ResponseBuilder::new().with_status(status).with_headers(headers);
+    match body::prepare(up, shape, generation).await.map_err(|e| log_internal("read body", &e))? {
+        Prepared::Empty => Ok(None),
+        Prepared::Untouched(up) => {
+            let (_, body) = up.into_parts();
+            Ok(Some(builder.body(body)))
+        }
+        Prepared::Tapped { held, rest, scanner } => {
+            let (tx, rx) = oneshot::channel();
+            x.body_done = Some(rx);
+            let stream = body::client_stream(held, rest, scanner, x.dialect == Dialect::OpenAi, tx);
+            builder.from_stream(stream).map(Some).map_err(|e| log_internal("stream", &e))
+        }
+    }
 }
 
-/// An upstream error reply as the client receives it (body already redacted).
-pub fn error_reply(reply: ErrorReply) -> Result<Response, GatewayError> {
+/// Largest create reply read to learn the resource's name.
+const CREATE_REPLY_LIMIT: usize = 1024 * 1024;
+
+/// A create call's (small) reply: remember which key owns the new resource, then answer.
+async fn capture_created(mut up: Response, status: u16, headers: Headers, key: &PoolKey, env: &Env) -> Result<Response, GatewayError> {
+    let bytes = up.bytes().await.map_err(|e| log_internal("read create reply", &e))?;
+    if bytes.len() <= CREATE_REPLY_LIMIT {
+        if let Some(name) = affinity::created_name(&bytes) {
+            let db = store::db(env).map_err(|e| log_internal("d1", &e))?;
+            store::resources::record(&db, &name, key.id, crate::clock::now_ms(env))
+                .await
+                .map_err(|e| log_internal("record resource", &e))?;
+        }
+    }
+    Ok(ResponseBuilder::new().with_status(status).with_headers(headers).fixed(bytes))
+}
+
+/// An upstream error reply as the client receives it (body already redacted), in the
+/// caller's dialect: OpenAI-surface errors are rewritten into OpenAI's shape.
+pub fn error_reply(reply: ErrorReply, dialect: Dialect) -> Result<Response, GatewayError> {
     let headers = Headers::new();
+    let (content_type, body) = match dialect {
+        Dialect::OpenAi => ("application/json".to_string(), poise_core::proxy::openai::error_body(reply.status, &reply.body).to_string()),
+        Dialect::Gemini => (reply.content_type, reply.body),
+    };
+    let reply = ErrorReply { content_type, body, ..reply };
     headers.set("content-type", &reply.content_type).map_err(|e| log_internal("headers", &e))?;
     if reply.status == 400 || reply.status == 404 || reply.status == 413 {
         headers.set("x-should-retry", "false").map_err(|e| log_internal("headers", &e))?;

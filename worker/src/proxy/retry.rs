@@ -4,16 +4,18 @@
 
 use super::attempt::{self, Attempt, Failure};
 use super::context::ProxyContext;
+use super::exchange::Exchange;
 use super::outbound::Outbound;
 use super::{log_internal, respond};
-use crate::http::RawUrl;
+use crate::http::{Dialect, RawUrl};
 use crate::pool::Pool;
 use crate::store::{self, keys::PoolKey};
 use crate::clock;
+use poise_core::admin::keys::mask_key;
 use poise_core::error::GatewayError;
+use poise_core::log::AttemptLog;
 use poise_core::pool::shard::Outcome;
-use poise_core::pool::{cooldown_until_ms, FailureClass};
-use poise_core::proxy::route;
+use poise_core::pool::{classify_transport_error, cooldown_until_ms, FailureClass};
 use std::time::Duration;
 use worker::{Context, Delay, Env, Response};
 
@@ -22,20 +24,23 @@ fn backoff(attempt: usize) -> Duration {
     Duration::from_millis((100u64 << attempt.min(4)).min(1000))
 }
 
-/// Tries keys until one answers, at most `allowed` attempts.
-pub async fn run(out: Outbound, pctx: ProxyContext, allowed: usize, raw: &RawUrl, ctx: &Context, env: &Env) -> Result<Response, GatewayError> {
+/// Tries keys until one answers, at most `allowed` attempts. Every attempt is recorded in
+/// the exchange's log record.
+#[allow(clippy::too_many_arguments)]
+pub async fn run(
+    out: Outbound,
+    pctx: ProxyContext,
+    allowed: usize,
+    raw: &RawUrl,
+    model: Option<&str>,
+    ctx: &Context,
+    env: &Env,
+    x: &mut Exchange,
+) -> Result<Response, GatewayError> {
     let base = pctx.config.upstream_base_url.trim_end_matches('/').to_string();
     let timeout = pctx.config.request_timeout_ms;
-    if pctx.pinned {
-        // An upload chunk: only the key that opened the session will do, once.
-        let key = &pctx.keys[0];
-        return match attempt::send(&out, &base, key, timeout).await.map_err(|e| log_internal("send", &e))? {
-            Attempt::Success(up) => respond::pass_through(up, key, raw, env).await,
-            Attempt::Failed(f) => relay(f),
-        };
-    }
-    let model = route::model_of(&raw.path).unwrap_or_else(|| "*".into());
-    let seed = random_u64();
+    let model = model.unwrap_or("*").to_string();
+    let seed = random_u64() & ((1 << 53) - 1);
     let pool = Pool::new(env, &pctx.keys, pctx.config.key_rpm_default, seed as u32);
     let mut tried: Vec<i64> = Vec::new();
     let mut avoid_project: Option<String> = None;
@@ -43,31 +48,58 @@ pub async fn run(out: Outbound, pctx: ProxyContext, allowed: usize, raw: &RawUrl
     let mut free_at: Option<u64> = None;
     for n in 0..allowed.max(1) {
         let now = clock::now_ms(env);
-        let granted = match pool.acquire(&model, &tried, avoid_project.as_deref(), now, seed).await.map_err(|e| log_internal("pool", &e))? {
-            Ok(g) => g,
-            Err(at) => {
-                free_at = at;
+        let (key_id, failures) = if pctx.pinned {
+            // An upload chunk: only the key that opened the session will do, once.
+            if n > 0 {
                 break;
             }
+            (pctx.keys[0].id, 0)
+        } else {
+            match pool.acquire(&model, &tried, avoid_project.as_deref(), now, seed).await.map_err(|e| log_internal("pool", &e))? {
+                Ok(g) => (g.key_id, g.failures),
+                Err(at) => {
+                    free_at = at;
+                    break;
+                }
+            }
         };
-        let Some(key) = pctx.keys.iter().find(|k| k.id == granted.key_id) else { break };
+        let Some(key) = pctx.keys.iter().find(|k| k.id == key_id) else { break };
         tried.push(key.id);
+        let started = clock::now_ms(env);
         let failure = match attempt::send(&out, &base, key, timeout).await.map_err(|e| log_internal("send", &e))? {
             Attempt::Success(up) => {
-                if granted.failures > 0 {
-                    pool.report(ctx, key.id, now, Outcome::Success);
+                let status = up.status_code();
+                match respond::pass_through(up, key, raw, &out, env, x).await? {
+                    Some(resp) => {
+                        record(x, key, status, "", "", started, env);
+                        x.record.key_id = Some(key.id);
+                        x.record.key_masked = Some(mask_key(&key.key));
+                        if failures > 0 && !pctx.pinned {
+                            pool.report(ctx, key.id, now, Outcome::Success);
+                        }
+                        return Ok(resp);
+                    }
+                    None => {
+                        let mut class = classify_transport_error();
+                        class.reason = "empty_reply".into();
+                        record(x, key, status, "empty_reply", "empty_reply", started, env);
+                        Failure { class, reply: None }
+                    }
                 }
-                return respond::pass_through(up, key, raw, env).await;
             }
-            Attempt::Failed(f) => f,
+            Attempt::Failed(f) => {
+                record(x, key, f.reply.as_ref().map_or(0, |r| r.status), f.class.class.as_str(), &f.class.reason, started, env);
+                f
+            }
         };
         // A create that failed with a 5xx or a dropped connection may have run: never twice.
         let maybe_ran = out.creates_resource() && failure.class.class == FailureClass::Transient;
-        let retry = act_on(&failure, key, &model, &pool, ctx, env, now).await && !maybe_ran;
+        let retry = act_on(&failure, key, &model, &pool, ctx, env, now).await && !maybe_ran && !pctx.pinned;
         if let Some(p) = key.project.as_deref().filter(|_| failure.class.class.penalises_key()) {
             avoid_project = Some(p.to_string());
         }
-        let transient = failure.class.class == FailureClass::Transient;
+        let transient = failure.class.class == FailureClass::Transient && failure.class.reason != "empty_reply";
+        x.upstream_class = Some(if failure.class.reason == "empty_reply" { "empty_reply".into() } else { failure.class.class.as_str().to_string() });
         last = Some(failure);
         if !retry {
             break;
@@ -78,7 +110,7 @@ pub async fn run(out: Outbound, pctx: ProxyContext, allowed: usize, raw: &RawUrl
     }
     match last {
         // Every attempt failed: the client gets the last upstream answer.
-        Some(f) => relay(f),
+        Some(f) => relay(f, x.dialect),
         // No key was free at all: the gateway's own 429, with the earliest free-up time.
         None => {
             let now = clock::now_ms(env);
@@ -87,9 +119,20 @@ pub async fn run(out: Outbound, pctx: ProxyContext, allowed: usize, raw: &RawUrl
     }
 }
 
-fn relay(f: Failure) -> Result<Response, GatewayError> {
+fn record(x: &mut Exchange, key: &PoolKey, status: u16, class: &str, reason: &str, started: u64, env: &Env) {
+    x.record.attempts.push(AttemptLog {
+        key_id: key.id,
+        key_masked: mask_key(&key.key),
+        status,
+        class: class.to_string(),
+        reason: reason.to_string(),
+        latency_ms: clock::now_ms(env).saturating_sub(started),
+    });
+}
+
+fn relay(f: Failure, dialect: Dialect) -> Result<Response, GatewayError> {
     match f.reply {
-        Some(reply) => respond::error_reply(reply),
+        Some(reply) => respond::error_reply(reply, dialect),
         None => Err(GatewayError::UpstreamUnreachable),
     }
 }
@@ -105,14 +148,21 @@ async fn act_on(f: &Failure, key: &PoolKey, model: &str, pool: &Pool, ctx: &Cont
         }
         FailureClass::QuotaMinute | FailureClass::QuotaDay | FailureClass::QuotaZero | FailureClass::QuotaUnknown => {
             let until_ms = cooldown_until_ms(c, now).unwrap_or(now + 60_000);
+            // The model the client asked for, and the one Google named in the quota error
+            // when it differs (an alias such as `gemini-flash-latest`).
+            let mut models = vec![model.to_string()];
+            if let Some(m) = c.model.as_deref().filter(|m| *m != model) {
+                models.push(m.to_string());
+            }
             let outcome = Outcome::Cooldown {
-                model: c.model.clone().unwrap_or_else(|| model.to_string()),
+                models,
                 until_ms,
                 reason: format!("{}: {}", c.class.as_str(), c.reason),
                 project_wide: key.project.is_some(),
             };
             pool.report(ctx, key.id, now, outcome);
         }
+        FailureClass::Transient if c.reason == "empty_reply" => {}
         FailureClass::Transient => pool.report(ctx, key.id, now, Outcome::Failure),
         FailureClass::RegionBlocked | FailureClass::ProxyFault => alert(ctx, env, c.class.as_str(), &c.message, now),
         FailureClass::RequestBad | FailureClass::Affinity => {}

@@ -20,3 +20,21 @@ pub async fn owner(db: &D1Database, name: &str) -> worker::Result<Option<i64>> {
         .await
         .map(|v| v.map(|f| f as i64))
 }
+
+/// Owners of any of `names`: (name, key id) pairs.
+pub async fn owners(db: &D1Database, names: &[String]) -> worker::Result<Vec<(String, i64)>> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        name: String,
+        key_id: f64,
+    }
+    let marks = (1..=names.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+    let binds: Vec<wasm_bindgen::JsValue> = names.iter().map(|n| n.as_str().into()).collect();
+    let rows: Vec<Row> = db
+        .prepare(format!("SELECT name, key_id FROM resource_owners WHERE name IN ({marks})"))
+        .bind(&binds)?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().map(|r| (r.name, r.key_id as i64)).collect())
+}

@@ -11,10 +11,33 @@ pub struct TokenRow {
     pub token_hash: String,
     pub enabled: i64,
     pub expires_at: Option<f64>,
+    /// JSON list of allowed models (empty: all).
+    pub allowed_models: String,
+    pub rpm_limit: Option<f64>,
+    pub rpd_limit: Option<f64>,
+    pub tpd_limit: Option<f64>,
+}
+
+impl TokenRow {
+    /// The allow-list (a malformed value allows nothing rather than everything).
+    pub fn allowed_models(&self) -> Vec<String> {
+        serde_json::from_str(&self.allowed_models).unwrap_or_else(|_| vec![String::new()])
+    }
+
+    pub fn limits(&self) -> poise_core::policy::Limits {
+        poise_core::policy::Limits {
+            rpm: self.rpm_limit.map(|v| v as u32),
+            rpd: self.rpd_limit.map(|v| v as u32),
+            tpd: self.tpd_limit.map(|v| v as u64),
+        }
+    }
 }
 
 /// Statement looking a token up by its SHA-256 hex.
 pub fn by_hash(db: &D1Database, hash: &str) -> worker::Result<D1PreparedStatement> {
-    db.prepare("SELECT id, name, token_hash, enabled, expires_at FROM client_tokens WHERE token_hash = ?1")
+    db.prepare(
+        "SELECT id, name, token_hash, enabled, expires_at, allowed_models, rpm_limit, rpd_limit, tpd_limit \
+         FROM client_tokens WHERE token_hash = ?1",
+    )
         .bind(&[hash.into()])
 }

@@ -1,0 +1,104 @@
+//! One client request as it goes through the proxy: its dialect, its log record under
+//! construction, and what must happen after the response (log write, token accounting).
+
+use super::body::BodySummary;
+use crate::clock;
+use crate::http::{Dialect, RawUrl};
+use futures_channel::oneshot;
+use poise_core::error::GatewayError;
+use poise_core::log::LogRecord;
+use poise_core::token::hex;
+use worker::{console_error, Context, Env, Request};
+
+pub struct Exchange {
+    pub dialect: Dialect,
+    pub record: LogRecord,
+    started_ms: u64,
+    /// Set when the response body is watched; yields how it ended.
+    pub body_done: Option<oneshot::Receiver<BodySummary>>,
+    /// Allowed CORS origins, once the config is loaded.
+    pub cors_origins: Option<Vec<String>>,
+    pub log_enabled: bool,
+    /// Token id whose daily token count must get this request's usage.
+    pub count_tokens_for: Option<i64>,
+    /// Upstream failure class of the final answer, when it was an upstream error.
+    pub upstream_class: Option<String>,
+}
+
+impl Exchange {
+    pub fn start(req: &Request, raw: &RawUrl, env: &Env, openai: bool) -> Exchange {
+        let mut id = [0u8; 12];
+        let _ = getrandom::getrandom(&mut id);
+        let now = clock::now_ms(env);
+        Exchange {
+            dialect: if openai { Dialect::OpenAi } else { Dialect::Gemini },
+            record: LogRecord {
+                request_id: hex(&id),
+                at: now,
+                route: if openai { "openai" } else { "native" }.into(),
+                method: req.method().to_string(),
+                path: raw.path.clone(),
+                ..Default::default()
+            },
+            started_ms: now,
+            body_done: None,
+            cors_origins: None,
+            log_enabled: true,
+            count_tokens_for: None,
+            upstream_class: None,
+        }
+    }
+
+    /// The request ended with the gateway's own error.
+    pub fn fail(&mut self, err: &GatewayError) {
+        self.record.error_class = err.class().to_string();
+    }
+
+    /// Completes the record once the response is ready; the rest happens after the response.
+    pub fn finish(mut self, status: u16, env: &Env, ctx: &Context) {
+        let now = clock::now_ms(env);
+        self.record.status = status;
+        self.record.ttfb_ms = now.saturating_sub(self.started_ms);
+        if self.record.error_class.is_empty() {
+            if let Some(c) = self.upstream_class.take() {
+                self.record.error_class = c;
+            }
+        }
+        if !self.log_enabled && self.count_tokens_for.is_none() {
+            return;
+        }
+        let env = env.clone();
+        ctx.wait_until(async move { self.after_response(env).await });
+    }
+
+    async fn after_response(mut self, env: Env) {
+        let summary = match self.body_done.take() {
+            Some(rx) => rx.await.unwrap_or_default(),
+            None => BodySummary::default(),
+        };
+        let now = clock::now_ms(&env);
+        self.record.total_ms = now.saturating_sub(self.started_ms);
+        if let Some(u) = &summary.usage {
+            self.record.prompt_tokens = u.prompt;
+            self.record.output_tokens = u.output;
+            self.record.thought_tokens = u.thoughts;
+            self.record.cached_tokens = u.cached;
+            self.record.total_tokens = u.total;
+        }
+        if summary.stream_error && self.record.error_class.is_empty() {
+            self.record.error_class = "stream_broken".into();
+        }
+        if let (Some(token_id), Some(u)) = (self.count_tokens_for, &summary.usage) {
+            let counted = crate::durable::token_limiter::Limiter::new(&env, token_id);
+            if let Err(e) = match counted {
+                Ok(l) => l.add_tokens(u.total, now).await,
+                Err(e) => Err(e),
+            } {
+                console_error!("token usage not counted: {}", e);
+            }
+        }
+        if self.log_enabled {
+            crate::store::logs::write_or_record(&env, vec![self.record]).await;
+        }
+    }
+}
