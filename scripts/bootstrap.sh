@@ -2,6 +2,7 @@
 # One-time, idempotent toolchain setup from the package registries only (crates.io, npm,
 # Debian). Skips whatever is already installed at the right version.
 #   --with-browser   also install Debian's chromium (for the admin UI browser tests)
+#   --with-fuzz      also install schemathesis (PyPI) into build-output/venv (admin API fuzz)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -34,9 +35,18 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   npm ci --no-audit --no-fund
 fi
 
-if [[ "${1:-}" == "--with-browser" ]] && ! command -v chromium >/dev/null; then
+args=" $* "
+
+if [[ "$args" == *" --with-browser "* ]] && ! command -v chromium >/dev/null; then
   say "installing Debian's chromium for the browser tests"
   if [[ $(id -u) -eq 0 ]]; then sudo=""; else sudo="sudo"; fi
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core
+fi
+
+schemathesis_version=4.32.5
+if [[ "$args" == *" --with-fuzz "* ]] && ! build-output/venv/bin/st --version 2>/dev/null | grep -q "$schemathesis_version"; then
+  say "installing schemathesis $schemathesis_version (PyPI) into build-output/venv"
+  python3 -m venv build-output/venv
+  build-output/venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
 fi

@@ -6,12 +6,12 @@ POISE_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$POISE_ROOT"
 source scripts/env.sh
 
-bash scripts/bootstrap.sh --with-browser
+bash scripts/bootstrap.sh --with-browser --with-fuzz
 echo "== native tests (cargo test)"
 cargo test --workspace --exclude poise-worker --exclude admin-ui
 echo "== build"
 cargo build -p fake-upstream
 bash scripts/build-ui.sh
 bash worker/build.sh
-echo "== end-to-end tests (workerd + fake upstream)"
-node --test --test-concurrency=1 test/e2e/
+echo "== end-to-end and browser tests (workerd + fake upstream + chromium)"
+node --test --test-concurrency=1 test/e2e/ test/ui/

@@ -1,14 +1,16 @@
 // Runs the built Worker under `wrangler dev` (workerd, local D1/KV/DO) with its own state
 // directory, pointed at a fake upstream. Stopping and starting again keeps the state, which
 // is how the restart tests work.
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { spawn, execFile, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { promisify } from "node:util";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { root } from "./paths.mjs";
 import { execLocal, seedSql } from "../../scripts/seed.mjs";
 
+const execFileAsync = promisify(execFile);
 const wranglerCli = path.join(root, "node_modules", "wrangler", "wrangler-dist", "cli.js");
 const quietEnv = {
   ...process.env,
@@ -19,6 +21,15 @@ const quietEnv = {
   // The suite built the Worker already; `wrangler dev` must not rebuild it mid-run.
   POISE_SKIP_BUILD: "1",
 };
+
+/** Whether something accepts connections on 127.0.0.1:port. */
+function listening(port) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, "127.0.0.1");
+    s.once("connect", () => { s.destroy(); resolve(true); });
+    s.once("error", () => resolve(false));
+  });
+}
 
 export async function freePort() {
   return new Promise((resolve) => {
@@ -37,10 +48,12 @@ export function migrate(persistTo) {
 }
 
 /**
- * Starts a gateway. `vars` are extra Worker vars (e.g. ADMIN_SETUP_TOKEN).
- * Returns { url, persistTo, seed(), sql(), stop(), restart() }.
+ * Starts a gateway. `vars` are extra Worker vars (e.g. ADMIN_SETUP_TOKEN). `testScheduled`
+ * passes `--test-scheduled`, so `GET /__scheduled` runs the cron handler (wrangler 4.86's
+ * `/cdn-cgi/handler/scheduled` fails for Workers with static assets).
+ * Returns { url, persistTo, seed(), sql(), query(), stop(), restart() }.
  */
-export async function startGateway({ upstream, vars = {}, persistTo } = {}) {
+export async function startGateway({ upstream, vars = {}, persistTo, testScheduled = false } = {}) {
   persistTo ??= mkdtempSync(path.join(os.tmpdir(), "poise-state-"));
   migrate(persistTo);
   let allVars = { UPSTREAM_BASE_URL: upstream, ...vars };
@@ -55,6 +68,7 @@ export async function startGateway({ upstream, vars = {}, persistTo } = {}) {
     const args = [wranglerCli, "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()),
       "--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", process.env.POISE_LOG_LEVEL ?? "warn"];
     for (const [k, v] of Object.entries(allVars)) if (v !== undefined) args.push("--var", `${k}:${v}`);
+    if (testScheduled) args.push("--test-scheduled");
     child = spawn(process.execPath, args, { cwd: root, env: quietEnv, stdio: ["ignore", "pipe", "pipe"] });
     output = "";
     child.stderr.on("data", (d) => { output += d; });
@@ -81,6 +95,8 @@ export async function startGateway({ upstream, vars = {}, persistTo } = {}) {
     const t = setTimeout(() => child.kill("SIGKILL"), 10000);
     await done;
     clearTimeout(t);
+    // workerd may outlive wrangler by a moment; a restart must not find the old one answering.
+    for (let i = 0; i < 200 && (await listening(port)); i++) await new Promise((r) => setTimeout(r, 50));
   };
 
   await start();
@@ -92,6 +108,25 @@ export async function startGateway({ upstream, vars = {}, persistTo } = {}) {
     seed: (opts) => execLocal(seedSql(opts), persistTo),
     /** Runs SQL against the gateway's local D1 (for test set-up only). */
     sql: (text) => execLocal(text, persistTo),
+    /**
+     * Runs SQL against the gateway's local D1 and resolves to the rows of its last statement.
+     * Asynchronous on purpose: a blocked event loop makes fetch reuse keep-alive sockets the
+     * server has closed meanwhile ("other side closed").
+     */
+    query: async (text) => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), "poise-sql-"));
+      const file = path.join(dir, "q.sql");
+      writeFileSync(file, text);
+      try {
+        const { stdout } = await execFileAsync(process.execPath, [wranglerCli, "d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--file", file], {
+          cwd: root, env: quietEnv, encoding: "utf8", maxBuffer: 256 * 1024 * 1024,
+        });
+        const results = JSON.parse(stdout);
+        return results[results.length - 1]?.results ?? [];
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
     stop,
     /** Stops and starts again on the same state; `vars` are merged (undefined removes one). */
     restart: async (vars = {}) => {

@@ -6,9 +6,11 @@ mod accounts;
 mod checks;
 mod config;
 mod keys;
+mod logs;
 mod pool;
 mod request;
 mod session;
+mod stats;
 mod tokens;
 
 use crate::http::RawUrl;
@@ -79,6 +81,12 @@ async fn route(id: RouteId, c: Call<'_>) -> Result<Reply, ApiError> {
         RotateToken => tokens::rotate(c).await,
         GetConfig => config::get(c).await,
         UpdateConfig => config::update(c).await,
+        ListLogs => logs::list(c).await,
+        ExportLogs => logs::export(c).await,
+        LogHealth => logs::health(c).await,
+        GetLog => logs::get(c).await,
+        StatsSeries => stats::series(c).await,
+        StatsTotals => stats::totals(c).await,
     }
 }
 

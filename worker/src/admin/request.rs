@@ -61,25 +61,34 @@ impl Call<'_> {
     }
 }
 
+/// A streamed response body (e.g. a CSV export produced page by page).
+pub type ByteStream = std::pin::Pin<Box<dyn futures_util::Stream<Item = worker::Result<Vec<u8>>>>>;
+
 /// A successful (or error) answer before it becomes a `Response`.
 pub struct Reply {
     status: u16,
     body: Option<String>,
     headers: Vec<(&'static str, String)>,
+    stream: Option<ByteStream>,
 }
 
 impl Reply {
     pub fn json<T: Serialize>(status: u16, value: &T) -> Result<Reply, ApiError> {
         let body = serde_json::to_string(value).map_err(|e| super::internal("serialise", e))?;
-        Ok(Reply { status, body: Some(body), headers: Vec::new() })
+        Ok(Reply { status, body: Some(body), headers: Vec::new(), stream: None })
     }
 
     pub fn raw_json(status: u16, body: &str) -> Reply {
-        Reply { status, body: Some(body.to_string()), headers: Vec::new() }
+        Reply { status, body: Some(body.to_string()), headers: Vec::new(), stream: None }
     }
 
     pub fn no_content() -> Reply {
-        Reply { status: 204, body: None, headers: Vec::new() }
+        Reply { status: 204, body: None, headers: Vec::new(), stream: None }
+    }
+
+    /// A 200 whose body is produced while it is sent. An error mid-stream aborts the body.
+    pub fn stream(content_type: &str, body: ByteStream) -> Reply {
+        Reply { status: 200, body: None, headers: vec![("content-type", content_type.to_string())], stream: Some(body) }
     }
 
     /// The single mapping from `ApiError` to an HTTP answer.
@@ -89,7 +98,7 @@ impl Reply {
             headers.push(("retry-after", retry_after_s.to_string()));
         }
         let body = serde_json::to_string(&err.body()).unwrap_or_else(|_| "{}".into());
-        Reply { status: err.status(), body: Some(body), headers }
+        Reply { status: err.status(), body: Some(body), headers, stream: None }
     }
 
     pub fn with_header(mut self, name: &'static str, value: String) -> Reply {
@@ -108,9 +117,10 @@ impl Reply {
             headers.append(k, v)?;
         }
         let b = ResponseBuilder::new().with_status(self.status).with_headers(headers);
-        Ok(match self.body {
-            Some(body) => b.fixed(body.into_bytes()),
-            None => b.empty(),
+        Ok(match (self.body, self.stream) {
+            (_, Some(stream)) => b.from_stream(stream)?,
+            (Some(body), None) => b.fixed(body.into_bytes()),
+            (None, None) => b.empty(),
         })
     }
 }

@@ -22,6 +22,8 @@ const HOLD_LIMIT: usize = 256 * 1024;
 #[derive(Debug, Clone, Default)]
 pub struct BodySummary {
     pub usage: Option<Usage>,
+    /// The first bytes of the body, when body logging asked for them.
+    pub head: Vec<u8>,
     /// The body did not end normally: the upstream sent an error inside the 200, broke off,
     /// or the client went away.
     pub stream_error: bool,
@@ -84,11 +86,13 @@ pub fn client_stream(
     rest: Option<ByteStream>,
     scanner: Scanner,
     openai: bool,
+    capture: usize,
     done: oneshot::Sender<BodySummary>,
 ) -> impl Stream<Item = worker::Result<Vec<u8>>> {
-    let state = Tap { held: held.into_iter(), rest, scanner, openai, done: Some(done), finished: false };
+    let state = Tap { held: held.into_iter(), rest, scanner, openai, capture, head: Vec::new(), done: Some(done), finished: false };
     stream::unfold(state, |mut s| async move {
         if let Some(chunk) = s.held.next() {
+            s.keep(&chunk);
             return Some((Ok(chunk), s));
         }
         if s.finished {
@@ -101,6 +105,7 @@ pub fn client_stream(
         match next {
             Some(Ok(chunk)) => {
                 s.scanner.feed(&chunk);
+                s.keep(&chunk);
                 Some((Ok(chunk), s))
             }
             Some(Err(_)) => {
@@ -130,19 +135,32 @@ struct Tap {
     rest: Option<ByteStream>,
     scanner: Scanner,
     openai: bool,
+    /// Bytes of the body to keep for the log (0: none).
+    capture: usize,
+    head: Vec<u8>,
     done: Option<oneshot::Sender<BodySummary>>,
     finished: bool,
 }
 
 impl Tap {
-    fn summary(&self, complete: bool) -> BodySummary {
-        BodySummary { usage: self.scanner.usage().cloned(), stream_error: !complete || self.scanner.error().is_some() }
+    fn keep(&mut self, chunk: &[u8]) {
+        let room = self.capture.saturating_sub(self.head.len());
+        self.head.extend_from_slice(&chunk[..room.min(chunk.len())]);
+    }
+
+    fn summary(&mut self, complete: bool) -> BodySummary {
+        BodySummary {
+            usage: self.scanner.usage().cloned(),
+            head: std::mem::take(&mut self.head),
+            stream_error: !complete || self.scanner.error().is_some(),
+        }
     }
 
     fn finish(&mut self, complete: bool) {
         self.finished = true;
         if let Some(tx) = self.done.take() {
-            let _ = tx.send(self.summary(complete));
+            let summary = self.summary(complete);
+            let _ = tx.send(summary);
         }
     }
 }
@@ -151,7 +169,8 @@ impl Drop for Tap {
     /// The client went away mid-body: report what was seen.
     fn drop(&mut self) {
         if let Some(tx) = self.done.take() {
-            let _ = tx.send(self.summary(false));
+            let summary = self.summary(false);
+            let _ = tx.send(summary);
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::http::{Dialect, RawUrl};
 use futures_channel::oneshot;
 use poise_core::error::GatewayError;
 use poise_core::log::LogRecord;
+use poise_core::redact::{redact_exact, redact_secrets};
 use poise_core::token::hex;
 use worker::{console_error, Context, Env, Request};
 
@@ -23,6 +24,10 @@ pub struct Exchange {
     pub count_tokens_for: Option<i64>,
     /// Upstream failure class of the final answer, when it was an upstream error.
     pub upstream_class: Option<String>,
+    /// Bytes of each body to keep in the log (0: body logging off).
+    pub body_cap: usize,
+    /// The client's token, redacted from logged bodies.
+    pub client_secret: Option<String>,
 }
 
 impl Exchange {
@@ -46,7 +51,18 @@ impl Exchange {
             log_enabled: true,
             count_tokens_for: None,
             upstream_class: None,
+            body_cap: 0,
+            client_secret: None,
         }
+    }
+
+    /// Logs a body (truncated to the cap, with keys and the client token redacted).
+    pub fn logged_body(&self, bytes: &[u8]) -> Option<String> {
+        (self.body_cap > 0).then(|| {
+            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(self.body_cap)]);
+            let secrets: Vec<&str> = self.client_secret.iter().map(String::as_str).collect();
+            redact_secrets(&redact_exact(&text, &secrets)).into_owned()
+        })
     }
 
     /// The request ended with the gateway's own error.
@@ -78,6 +94,9 @@ impl Exchange {
         };
         let now = clock::now_ms(&env);
         self.record.total_ms = now.saturating_sub(self.started_ms);
+        if self.record.response_body.is_none() && !summary.head.is_empty() {
+            self.record.response_body = self.logged_body(&summary.head);
+        }
         if let Some(u) = &summary.usage {
             self.record.prompt_tokens = u.prompt;
             self.record.output_tokens = u.output;

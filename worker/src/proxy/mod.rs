@@ -79,6 +79,10 @@ async fn run(
     };
     x.cors_origins = Some(pctx.config.cors_allowed_origins.clone());
     x.log_enabled = pctx.config.log_requests;
+    if pctx.config.log_bodies {
+        x.body_cap = pctx.config.log_body_cap_bytes as usize;
+        x.client_secret = credential.as_ref().map(|c| c.token.clone());
+    }
     if let Some(t) = &pctx.token {
         x.record.token_id = Some(t.id);
         x.record.token_name = Some(t.name.clone());
@@ -106,6 +110,9 @@ async fn run(
         (None, _) => route::model_of(&raw.path),
     };
     x.record.model = model.clone();
+    if let OutboundBody::Bytes(b) = &outbound.body {
+        x.record.request_body = x.logged_body(b);
+    }
     x.record.stream = route::is_streaming(&raw.path, &raw.query) || matches!(&outbound.body, OutboundBody::Bytes(b) if openai_path.is_some() && is_openai_stream(b));
 
     if let Some(t) = &pctx.token {

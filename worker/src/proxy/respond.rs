@@ -67,7 +67,7 @@ pub async fn pass_through(up: Response, key: &PoolKey, raw: &RawUrl, out: &Outbo
         Prepared::Tapped { held, rest, scanner } => {
             let (tx, rx) = oneshot::channel();
             x.body_done = Some(rx);
-            let stream = body::client_stream(held, rest, scanner, x.dialect == Dialect::OpenAi, tx);
+            let stream = body::client_stream(held, rest, scanner, x.dialect == Dialect::OpenAi, x.body_cap, tx);
             builder.from_stream(stream).map(Some).map_err(|e| log_internal("stream", &e))
         }
     }

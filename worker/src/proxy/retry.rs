@@ -110,7 +110,12 @@ pub async fn run(
     }
     match last {
         // Every attempt failed: the client gets the last upstream answer.
-        Some(f) => relay(f, x.dialect),
+        Some(f) => {
+            if let Some(r) = &f.reply {
+                x.record.response_body = x.logged_body(r.body.as_bytes());
+            }
+            relay(f, x.dialect)
+        }
         // No key was free at all: the gateway's own 429, with the earliest free-up time.
         None => {
             let now = clock::now_ms(env);

@@ -3,6 +3,7 @@
 
 pub mod admins;
 pub mod keys;
+pub mod logs;
 pub mod resources;
 pub mod settings;
 pub mod tokens;
