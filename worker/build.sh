@@ -20,4 +20,10 @@ fi
 POISE_ROOT=$root
 source "$root/scripts/env.sh"
 # shellcheck disable=SC2086
-exec worker-build --release ${WORKER_BUILD_ARGS:-} "$@"
+worker-build --release ${WORKER_BUILD_ARGS:-} "$@"
+
+# worker-build always keeps the wasm "name" section (~220 KB, only for stack traces); drop it.
+"$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.wasm --strip-debug --strip-producers \
+  --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
+  --enable-multivalue --enable-reference-types --enable-exception-handling
+echo "worker: $(wc -c < build/index_bg.wasm) bytes wasm, $(gzip -9c build/index_bg.wasm | wc -c) gzipped"
