@@ -41,7 +41,7 @@ if [[ "$args" == *" --with-browser "* ]] && ! command -v chromium >/dev/null; th
   say "installing Debian's chromium for the browser tests"
   if [[ $(id -u) -eq 0 ]]; then sudo=""; else sudo="sudo"; fi
   $sudo apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core fonts-wqy-microhei
 fi
 
 schemathesis_version=4.32.5

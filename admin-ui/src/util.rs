@@ -29,6 +29,12 @@ pub fn end_of_local_day_ms(date: &str) -> Option<u64> {
     (t.is_finite() && t > 0.0).then_some(t as u64)
 }
 
+/// A timestamp as the local `YYYY-MM-DD` an `<input type="date">` shows.
+pub fn date_input_value(ms: u64) -> String {
+    let d = js_sys::Date::new(&JsValue::from_f64(ms as f64));
+    format!("{:04}-{:02}-{:02}", d.get_full_year(), d.get_month() + 1, d.get_date())
+}
+
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }

@@ -121,6 +121,26 @@ test("a wrong password is refused with a message", async () => {
   await shot(page, "login-error.png");
 });
 
+test("repeated failures are throttled with a countdown", async () => {
+  // Throttling is per username, so a made-up name keeps the real admin usable.
+  await page.fill("#login-username", "nobody-here");
+  for (let i = 0; i < 10; i++) {
+    await page.fill("#login-password", `wrong ${i}`);
+    const answered = page.waitForResponse((r) => r.url().endsWith("/api/v1/auth/login"));
+    await page.press("#login-password", "Enter");
+    if ((await answered).status() === 429) break;
+    await byTestId("login-submit").filter({ hasText: "Sign in" }).waitFor();
+  }
+  const err = byTestId("login-error").filter({ hasText: "Too many attempts" });
+  await err.waitFor();
+  assert.match(await err.textContent(), /try again in \d+ s/);
+  assert.ok(await byTestId("login-submit").isDisabled());
+  await shot(page, "login-throttled.png");
+  // Another username is not blocked by this one's countdown.
+  await page.fill("#login-username", ADMIN.username);
+  assert.ok(await byTestId("login-submit").isEnabled());
+});
+
 test("sign in opens the dashboard", async () => {
   await signIn(ADMIN.username, ADMIN.password);
   await byTestId("page-dashboard").waitFor();
@@ -213,7 +233,6 @@ test("create a client token, copy it from the dialog, and call the proxy with it
   // Shown once: after the dialog closes the secret is gone from the page.
   assert.ok(!(await page.content()).includes(token));
   await page.locator("[data-testid^=token-row-]").filter({ hasText: "ui test app" }).waitFor();
-  await shot(page, "tokens.png");
 
   const r = await fetch(gw.url + "/v1beta/models/gemini-2.5-flash:generateContent", {
     method: "POST",
@@ -221,6 +240,23 @@ test("create a client token, copy it from the dialog, and call the proxy with it
     body: "{}",
   });
   assert.equal(r.status, 200, await r.text());
+});
+
+test("token limits are edited in a dialog, with the server's validation inline", async () => {
+  const row = page.locator("[data-testid^=token-row-]").filter({ hasText: "ui test app" });
+  await row.locator("[data-testid^=token-edit-]").click();
+  await byTestId("token-edit-dialog").waitFor();
+  await page.fill("#edit-token-rpm", "0");
+  await byTestId("token-edit-save").click();
+  const err = byTestId("field-error-edit-token-rpm");
+  await err.waitFor();
+  assert.match(await err.textContent(), /at least 1/);
+  await page.fill("#edit-token-rpm", "600");
+  await page.fill("#edit-token-models", "gemini-2.5-*");
+  await page.press("#edit-token-rpm", "Enter");
+  await byTestId("token-edit-dialog").waitFor({ state: "detached" });
+  await row.filter({ hasText: "600/min" }).filter({ hasText: "gemini-2.5-*" }).waitFor();
+  await shot(page, "tokens.png");
 });
 
 test("settings: a valid change is saved, an invalid one is shown next to its field", async () => {
@@ -306,6 +342,15 @@ test("switching to Chinese translates the UI and survives a reload", async () =>
   // Only preferences live in localStorage.
   const stored = await page.evaluate(() => Object.keys(localStorage).sort());
   assert.deepEqual(stored, ["poise.lang", "poise.theme"]);
+});
+
+test("an ended session sends the admin to sign-in with a notice", async () => {
+  await context.clearCookies();
+  await byTestId("nav-keys").click();
+  await byTestId("session-expired").waitFor();
+  assert.equal(new URL(page.url()).pathname, "/login");
+  await signIn(ADMIN.username, ADMIN.password);
+  await byTestId("page-dashboard").waitFor();
 });
 
 test("sign out returns to the sign-in page, and the session is gone", async () => {

@@ -144,6 +144,17 @@ pub fn Select(props: &SelectProps) -> Html {
     }
 }
 
+/// An `oninput` that stores the text in a state handle.
+pub fn bind(state: &UseStateHandle<String>) -> Callback<String> {
+    let state = state.clone();
+    Callback::from(move |v: String| state.set(v))
+}
+
+/// The server's validation message for `name` in the last error, if any.
+pub fn server_error(error: &Option<crate::services::ApiClientError>, name: &str) -> Option<AttrValue> {
+    error.as_ref().and_then(|e| e.field(name)).map(|m| AttrValue::from(m.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::described_by;
@@ -154,15 +165,4 @@ mod tests {
         assert_eq!(described_by("x", true, false).as_deref(), Some("x-hint"));
         assert_eq!(described_by("x", true, true).as_deref(), Some("x-hint x-error"));
     }
-}
-
-/// An `oninput` that stores the text in a state handle.
-pub fn bind(state: &UseStateHandle<String>) -> Callback<String> {
-    let state = state.clone();
-    Callback::from(move |v: String| state.set(v))
-}
-
-/// The server's validation message for `name` in the last error, if any.
-pub fn server_error(error: &Option<crate::services::ApiClientError>, name: &str) -> Option<AttrValue> {
-    error.as_ref().and_then(|e| e.field(name)).map(|m| AttrValue::from(m.to_string()))
 }

@@ -116,7 +116,7 @@ pub fn Layout(props: &LayoutProps) -> Html {
             <header class="topbar">
                 <div class="brand">
                     <span class="logo" aria-hidden="true">{ "◆" }</span>
-                    <span>{ s.app_name }</span>
+                    <span class="brand-name">{ s.app_name }</span>
                 </div>
                 <nav class="mainnav" aria-label={s.nav_label}>
                     <NavLink to={Route::Dashboard} testid="nav-dashboard">{ s.nav_dashboard }</NavLink>

@@ -13,7 +13,7 @@ use crate::components::table::{SortHeader, TableWrap};
 use crate::hooks::{use_prefs, use_resource, use_strings, use_toast};
 use crate::i18n::{check_label, error_text, fill, reason_label, Strings};
 use crate::services::{api, download, ApiClientError};
-use crate::state::keys::{EnabledFilter, KeysAction, KeysState, Order, SortField, StatusFilter, PAGE_SIZES};
+use crate::state::keys::{parse_rpm, EnabledFilter, KeysAction, KeysState, Order, SortField, StatusFilter, PAGE_SIZES};
 use crate::util::fmt_opt_time;
 use gloo_timers::callback::Timeout;
 use gloo_timers::future::TimeoutFuture;
@@ -61,8 +61,9 @@ fn status_badge(s: &'static Strings, k: &KeyView) -> Html {
     } else if k.status == "active" {
         html! { <span class="badge ok">{ s.status_active }</span> }
     } else {
-        let reason = k.disabled_reason.as_deref().map(|r| reason_label(s, r).to_string()).unwrap_or_else(|| s.reason_unknown.into());
-        html! { <span class="badge bad" title={reason.clone()}>{ s.status_disabled }{ " · " }{ reason }</span> }
+        let raw = k.disabled_reason.clone().unwrap_or_default();
+        let reason = if raw.is_empty() { s.reason_unknown } else { reason_label(s, &raw) }.to_string();
+        html! { <span class="badge bad" title={raw}>{ s.status_disabled }{ " · " }{ reason }</span> }
     }
 }
 
@@ -284,10 +285,10 @@ pub fn KeysPage() -> Html {
                         </th>
                         { sort_header(s.col_id, SortField::Id, "sort-id") }
                         <th scope="col">{ s.col_key }</th>
-                        { sort_header(s.col_note, SortField::Note, "sort-note") }
-                        <th scope="col">{ s.col_project }</th>
                         <th scope="col">{ s.col_status }</th>
                         <th scope="col">{ s.col_enabled }</th>
+                        { sort_header(s.col_note, SortField::Note, "sort-note") }
+                        <th scope="col">{ s.col_project }</th>
                         { sort_header(s.col_last_used, SortField::LastUsedAt, "sort-last-used") }
                         <th scope="col">{ s.col_last_check }</th>
                         { sort_header(s.col_created, SortField::CreatedAt, "sort-created") }
@@ -431,8 +432,6 @@ fn key_row(
             </td>
             <td class="num">{ id }</td>
             <td><NavLink to={Route::KeyDetail { id }}><code class="masked" data-testid="key-masked">{ &k.key_masked }</code></NavLink></td>
-            <td class="note">{ &k.note }</td>
-            <td>{ k.project.clone().unwrap_or_default() }</td>
             <td>{ status_badge(s, k) }</td>
             <td>
                 <button type="button" role="switch" aria-checked={enabled.to_string()} class={classes!("switch", enabled.then_some("on"))}
@@ -441,6 +440,8 @@ fn key_row(
                     <span class="switch-text">{ if enabled { s.key_on } else { s.key_off } }</span>
                 </button>
             </td>
+            <td class="note">{ &k.note }</td>
+            <td>{ k.project.clone().unwrap_or_default() }</td>
             <td class="time">{ fmt_opt_time(k.last_used_at, lang, s.never) }</td>
             <td class="time">{ last_check }</td>
             <td class="time">{ fmt_opt_time(Some(k.created_at), lang, "") }</td>
@@ -450,12 +451,6 @@ fn key_row(
             </td>
         </tr>
     }
-}
-
-/// A per-key requests-per-minute cap: empty means "the default"; otherwise a whole number.
-pub fn parse_rpm(text: &str) -> Result<Option<u32>, ()> {
-    let t = text.trim();
-    if t.is_empty() { Ok(None) } else { t.parse().map(Some).map_err(|_| ()) }
 }
 
 #[derive(Properties, PartialEq)]

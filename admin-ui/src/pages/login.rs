@@ -41,6 +41,17 @@ pub fn LoginPage() -> Html {
         });
     }
 
+    // Throttling is per username: another name may be tried at once.
+    let on_username = {
+        let (username, blocked_until, error) = (username.clone(), blocked_until.clone(), error.clone());
+        Callback::from(move |v: String| {
+            if *username != v && blocked_until.is_some() {
+                blocked_until.set(None);
+                error.set(None);
+            }
+            username.set(v);
+        })
+    };
     let onsubmit = {
         let (username, password, busy, error, blocked_until, session) =
             (username.clone(), password.clone(), busy.clone(), error.clone(), blocked_until.clone(), session.clone());
@@ -87,7 +98,7 @@ pub fn LoginPage() -> Html {
             }
             { for message }
             <form onsubmit={onsubmit} data-testid="login-form">
-                <Field id="login-username" label={s.username} value={(*username).clone()} oninput={bind(&username)}
+                <Field id="login-username" label={s.username} value={(*username).clone()} oninput={on_username}
                     autocomplete="username" required=true autofocus=true />
                 <Field id="login-password" label={s.password} value={(*password).clone()} oninput={bind(&password)}
                     kind="password" autocomplete="current-password" required=true />

@@ -1,5 +1,5 @@
-//! Client tokens: create (the secret is shown once, with a copy button), rename, enable or
-//! disable, rotate and delete.
+//! Client tokens: create (the secret is shown once, with a copy button), edit (name, expiry,
+//! allowed models and limits), enable or disable, rotate and delete.
 
 use crate::components::dialog::{Confirm, Dialog};
 use crate::components::field::{bind, server_error, Field};
@@ -8,9 +8,9 @@ use crate::components::table::TableWrap;
 use crate::hooks::{use_prefs, use_strings, use_toast};
 use crate::i18n::{error_text, fill, Lang, Strings};
 use crate::services::{api, ApiClientError};
-use crate::state::tokens::{TokensAction, TokensState};
-use crate::util::{copy_text, end_of_local_day_ms, fmt_opt_time, now_ms};
-use poise_core::api::tokens::{CreateTokenRequest, IssuedToken, TokenView, UpdateTokenRequest};
+use crate::state::tokens::{token_changes, PolicyDraft, TokensAction, TokensState};
+use crate::util::{copy_text, date_input_value, end_of_local_day_ms, fmt_opt_time, now_ms};
+use poise_core::api::tokens::{CreateTokenRequest, IssuedToken, TokenPolicy, TokenView, UpdateTokenRequest};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
@@ -101,6 +101,7 @@ pub fn TokensPage() -> Html {
                     <th scope="col">{ s.col_name }</th>
                     <th scope="col">{ s.col_prefix }</th>
                     <th scope="col">{ s.col_status }</th>
+                    <th scope="col">{ s.col_limits }</th>
                     <th scope="col">{ s.col_expires }</th>
                     <th scope="col">{ s.col_last_used }</th>
                     <th scope="col">{ s.col_created }</th>
@@ -108,9 +109,9 @@ pub fn TokensPage() -> Html {
                 </tr></thead>
                 <tbody>
                     for t in items.iter() {
-                        <TokenRow key={t.id} token={t.clone()} renaming={state.renaming == Some(t.id)} {lang}
+                        <TokenRow key={t.id} token={t.clone()} {lang}
                             on_update={update.clone()}
-                            on_rename={{ let d = state.dispatcher(); Callback::from(move |id| d.dispatch(TokensAction::Rename(id))) }}
+                            on_edit={{ let d = state.dispatcher(); Callback::from(move |id| d.dispatch(TokensAction::Edit(Some(id)))) }}
                             on_rotate={{ let p = pending.clone(); Callback::from(move |t| p.set(Pending::Rotate(t))) }}
                             on_delete={{ let p = pending.clone(); Callback::from(move |t| p.set(Pending::Delete(t))) }} />
                     }
@@ -125,6 +126,10 @@ pub fn TokensPage() -> Html {
             <p class="muted">{ s.tokens_intro }</p>
             <CreateToken {on_issued} />
             <section class="card">{ list }</section>
+            if let Some(t) = state.editing.and_then(|id| state.items.as_ref()?.iter().find(|t| t.id == id).cloned()) {
+                <EditTokenDialog token={t} on_saved={{ let d = state.dispatcher(); Callback::from(move |v| d.dispatch(TokensAction::Updated(v))) }}
+                    on_close={{ let d = state.dispatcher(); Callback::from(move |_| d.dispatch(TokensAction::Edit(None))) }} />
+            }
             if let Some(issued) = state.issued.clone() {
                 <IssuedDialog {issued} on_close={{ let d = state.dispatcher(); Callback::from(move |_| d.dispatch(TokensAction::DismissIssued)) }} />
             }
@@ -146,6 +151,53 @@ pub fn TokensPage() -> Html {
 }
 
 #[derive(Properties, PartialEq)]
+struct PolicyFieldsProps {
+    /// Prefix of the input ids (`new-token`, `edit-token`).
+    prefix: AttrValue,
+    draft: PolicyDraft,
+    on_change: Callback<PolicyDraft>,
+    /// Limit fields that are not whole numbers (checked before sending).
+    bad: Vec<&'static str>,
+    error: Option<ApiClientError>,
+}
+
+/// Allowed models and the token's own limits.
+#[component]
+fn PolicyFields(props: &PolicyFieldsProps) -> Html {
+    let s = use_strings();
+    let field = |name: &'static str| {
+        let p = props.prefix.clone();
+        format!("{p}-{name}")
+    };
+    let err = |name: &'static str| {
+        server_error(&props.error, name).or_else(|| props.bad.contains(&name).then(|| AttrValue::from(s.err_whole_number)))
+    };
+    let set = |apply: fn(&mut PolicyDraft, String)| {
+        let (draft, on_change) = (props.draft.clone(), props.on_change.clone());
+        Callback::from(move |v: String| {
+            let mut d = draft.clone();
+            apply(&mut d, v);
+            on_change.emit(d);
+        })
+    };
+    let d = &props.draft;
+    html! {
+        <div class="policy">
+            <Field id={field("models")} label={s.allowed_models} value={d.models.clone()} rows={2}
+                oninput={set(|d, v| d.models = v)} error={server_error(&props.error, "allowed_models")} hint={s.allowed_models_hint} />
+            <div class="field-row">
+                <Field id={field("rpm")} label={s.rpm_limit} value={d.rpm.clone()} oninput={set(|d, v| d.rpm = v)}
+                    error={err("rpm_limit")} hint={s.limit_hint} />
+                <Field id={field("rpd")} label={s.rpd_limit} value={d.rpd.clone()} oninput={set(|d, v| d.rpd = v)}
+                    error={err("rpd_limit")} hint={s.limit_hint} />
+                <Field id={field("tpd")} label={s.tpd_limit} value={d.tpd.clone()} oninput={set(|d, v| d.tpd = v)}
+                    error={err("tpd_limit")} hint={s.limit_hint} />
+            </div>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
 struct CreateTokenProps {
     on_issued: Callback<IssuedToken>,
 }
@@ -155,22 +207,38 @@ fn CreateToken(props: &CreateTokenProps) -> Html {
     let s = use_strings();
     let name = use_state(String::new);
     let expires = use_state(String::new);
+    let policy = use_state(PolicyDraft::default);
+    let bad = use_state(Vec::new);
     let busy = use_state(|| false);
     let error = use_state(|| None::<ApiClientError>);
     let onsubmit = {
-        let (name, expires, busy, error, on_issued) =
-            (name.clone(), expires.clone(), busy.clone(), error.clone(), props.on_issued.clone());
+        let (name, expires, policy, bad, busy, error, on_issued) =
+            (name.clone(), expires.clone(), policy.clone(), bad.clone(), busy.clone(), error.clone(), props.on_issued.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let body = CreateTokenRequest { name: name.trim().to_string(), expires_at: end_of_local_day_ms(&expires) };
-            let (name, expires, busy, error, on_issued) =
-                (name.clone(), expires.clone(), busy.clone(), error.clone(), on_issued.clone());
+            let p = match policy.parse() {
+                Ok(p) => p,
+                Err(fields) => return bad.set(fields),
+            };
+            bad.set(Vec::new());
+            let TokenPolicy { allowed_models, rpm_limit, rpd_limit, tpd_limit } = p;
+            let body = CreateTokenRequest {
+                name: name.trim().to_string(),
+                expires_at: end_of_local_day_ms(&expires),
+                allowed_models,
+                rpm_limit,
+                rpd_limit,
+                tpd_limit,
+            };
+            let (name, expires, policy, busy, error, on_issued) =
+                (name.clone(), expires.clone(), policy.clone(), busy.clone(), error.clone(), on_issued.clone());
             busy.set(true);
             spawn_local(async move {
                 match api::create_token(&body).await {
                     Ok(issued) => {
                         name.set(String::new());
                         expires.set(String::new());
+                        policy.set(PolicyDraft::default());
                         error.set(None);
                         on_issued.emit(issued);
                     }
@@ -181,28 +249,55 @@ fn CreateToken(props: &CreateTokenProps) -> Html {
         })
     };
     let err = &*error;
+    let on_policy = {
+        let policy = policy.clone();
+        Callback::from(move |d| policy.set(d))
+    };
     html! {
         <section class="card">
             <h2>{ s.token_create }</h2>
-            <form class="inline-form" {onsubmit} data-testid="token-create">
-                <Field id="token-name" label={s.col_name} value={(*name).clone()} oninput={bind(&name)} required=true
-                    error={server_error(err, "name")} placeholder={s.token_name_placeholder} />
-                <Field id="token-expires" label={s.token_expires_optional} value={(*expires).clone()} oninput={bind(&expires)}
-                    kind="date" error={server_error(err, "expires_at")} />
-                <button type="submit" class="primary" disabled={*busy} data-testid="token-create-submit">{ s.token_create }</button>
+            <form {onsubmit} data-testid="token-create">
+                <div class="inline-form">
+                    <Field id="token-name" label={s.col_name} value={(*name).clone()} oninput={bind(&name)} required=true
+                        error={server_error(err, "name")} placeholder={s.token_name_placeholder} />
+                    <Field id="token-expires" label={s.token_expires_optional} value={(*expires).clone()} oninput={bind(&expires)}
+                        kind="date" error={server_error(err, "expires_at")} />
+                    <button type="submit" class="primary" disabled={*busy} data-testid="token-create-submit">{ s.token_create }</button>
+                </div>
+                <details class="limits" open={["allowed_models", "rpm_limit", "rpd_limit", "tpd_limit"].iter().any(|f| err.as_ref().and_then(|e| e.field(f)).is_some()) || !bad.is_empty()}>
+                    <summary>{ s.limits_title }</summary>
+                    <PolicyFields prefix="new-token" draft={(*policy).clone()} on_change={on_policy} bad={(*bad).clone()} error={err.clone()} />
+                </details>
             </form>
             if let Some(e) = err.as_ref().filter(|e| !e.has_fields()) { <ErrorBanner error={e.clone()} /> }
         </section>
     }
 }
 
+/// "models: 2 · 60/min · 1000/day · 1000000 tokens/day", or "none".
+fn limits_summary(s: &'static Strings, p: &TokenPolicy) -> String {
+    let mut parts = Vec::new();
+    if !p.allowed_models.is_empty() {
+        parts.push(p.allowed_models.join(", "));
+    }
+    if let Some(n) = p.rpm_limit {
+        parts.push(fill(s.per_minute_n, &[&n]));
+    }
+    if let Some(n) = p.rpd_limit {
+        parts.push(fill(s.per_day_n, &[&n]));
+    }
+    if let Some(n) = p.tpd_limit {
+        parts.push(fill(s.tokens_per_day_n, &[&n]));
+    }
+    if parts.is_empty() { s.limits_none.to_string() } else { parts.join(" · ") }
+}
+
 #[derive(Properties, PartialEq)]
 struct TokenRowProps {
     token: TokenView,
-    renaming: bool,
     lang: Lang,
     on_update: Callback<(i64, UpdateTokenRequest)>,
-    on_rename: Callback<Option<i64>>,
+    on_edit: Callback<i64>,
     on_rotate: Callback<TokenView>,
     on_delete: Callback<TokenView>,
 }
@@ -222,44 +317,17 @@ fn TokenRow(props: &TokenRowProps) -> Html {
     let s = use_strings();
     let t = &props.token;
     let id = t.id;
-    let draft = use_state(|| t.name.clone());
-    let name_cell = if props.renaming {
-        let onsubmit = {
-            let (draft, update) = (draft.clone(), props.on_update.clone());
-            Callback::from(move |e: SubmitEvent| {
-                e.prevent_default();
-                update.emit((id, UpdateTokenRequest { name: Some(draft.trim().to_string()), enabled: None }));
-            })
-        };
-        let cancel = props.on_rename.reform(|_: MouseEvent| None);
-        html! {
-            <form class="rename" {onsubmit}>
-                <label for={format!("rename-{id}")} class="sr-only">{ s.col_name }</label>
-                <input id={format!("rename-{id}")} value={(*draft).clone()} autofocus=true data-testid={format!("rename-input-{id}")}
-                    oninput={bind(&draft).reform(|e: InputEvent| e.target_unchecked_into::<web_sys::HtmlInputElement>().value())} />
-                <button type="submit" class="small primary">{ s.save }</button>
-                <button type="button" class="small" onclick={cancel}>{ s.cancel }</button>
-            </form>
-        }
-    } else {
-        html! { <span>{ &t.name }</span> }
-    };
     let enabled = t.enabled;
-    let flip = props.on_update.reform(move |_: MouseEvent| (id, UpdateTokenRequest { name: None, enabled: Some(!enabled) }));
-    let rename = {
-        let (on_rename, draft, name) = (props.on_rename.clone(), draft.clone(), t.name.clone());
-        Callback::from(move |_: MouseEvent| {
-            draft.set(name.clone());
-            on_rename.emit(Some(id));
-        })
-    };
+    let flip = props.on_update.reform(move |_: MouseEvent| (id, UpdateTokenRequest { enabled: Some(!enabled), ..Default::default() }));
+    let edit = props.on_edit.reform(move |_: MouseEvent| id);
     let rotate = { let (cb, t) = (props.on_rotate.clone(), t.clone()); Callback::from(move |_: MouseEvent| cb.emit(t.clone())) };
     let delete = { let (cb, t) = (props.on_delete.clone(), t.clone()); Callback::from(move |_: MouseEvent| cb.emit(t.clone())) };
     html! {
         <tr data-testid={format!("token-row-{id}")}>
-            <td>{ name_cell }</td>
+            <td>{ &t.name }</td>
             <td><code>{ &t.prefix }{ "…" }</code></td>
             <td>{ token_status(s, t) }</td>
+            <td class="note">{ limits_summary(s, &t.policy) }</td>
             <td class="time">{ fmt_opt_time(t.expires_at, props.lang, s.never_expires) }</td>
             <td class="time">{ fmt_opt_time(t.last_used_at, props.lang, s.never) }</td>
             <td class="time">{ fmt_opt_time(Some(t.created_at), props.lang, "") }</td>
@@ -267,11 +335,87 @@ fn TokenRow(props: &TokenRowProps) -> Html {
                 <button type="button" class="small" onclick={flip} data-testid={format!("token-toggle-{id}")}>
                     { if enabled { s.disable } else { s.enable } }
                 </button>
-                <button type="button" class="small" onclick={rename} data-testid={format!("token-rename-{id}")}>{ s.rename }</button>
+                <button type="button" class="small" onclick={edit} data-testid={format!("token-edit-{id}")}>{ s.edit }</button>
                 <button type="button" class="small" onclick={rotate} data-testid={format!("token-rotate-{id}")}>{ s.token_rotate }</button>
                 <button type="button" class="small danger" onclick={delete} data-testid={format!("token-delete-{id}")}>{ s.delete }</button>
             </td>
         </tr>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct EditTokenProps {
+    token: TokenView,
+    on_saved: Callback<TokenView>,
+    on_close: Callback<()>,
+}
+
+/// Name, expiry, allowed models and limits of one token; saves only what changed.
+#[component]
+fn EditTokenDialog(props: &EditTokenProps) -> Html {
+    let s = use_strings();
+    let t = &props.token;
+    let name = use_state(|| t.name.clone());
+    let expires = use_state(|| t.expires_at.map(date_input_value).unwrap_or_default());
+    let policy = use_state(|| PolicyDraft::from_policy(&t.policy));
+    let bad = use_state(Vec::new);
+    let busy = use_state(|| false);
+    let error = use_state(|| None::<ApiClientError>);
+    let onsubmit = {
+        let (name, expires, policy, bad, busy, error) = (name.clone(), expires.clone(), policy.clone(), bad.clone(), busy.clone(), error.clone());
+        let (token, on_saved, on_close) = (props.token.clone(), props.on_saved.clone(), props.on_close.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let p = match policy.parse() {
+                Ok(p) => p,
+                Err(fields) => return bad.set(fields),
+            };
+            bad.set(Vec::new());
+            // An unchanged date keeps the exact stored expiry.
+            let expires_at = if *expires == token.expires_at.map(date_input_value).unwrap_or_default() {
+                token.expires_at
+            } else {
+                end_of_local_day_ms(&expires)
+            };
+            let body = token_changes(&token, &name, expires_at, &p);
+            if body == UpdateTokenRequest::default() {
+                return on_close.emit(());
+            }
+            let (busy, error, on_saved, id) = (busy.clone(), error.clone(), on_saved.clone(), token.id);
+            busy.set(true);
+            spawn_local(async move {
+                match api::update_token(id, &body).await {
+                    Ok(view) => on_saved.emit(view),
+                    Err(e) => {
+                        busy.set(false);
+                        error.set(Some(e));
+                    }
+                }
+            });
+        })
+    };
+    let err = &*error;
+    let on_policy = {
+        let policy = policy.clone();
+        Callback::from(move |d| policy.set(d))
+    };
+    html! {
+        <Dialog title={s.token_edit} on_close={props.on_close.clone()} testid="token-edit-dialog" wide=true>
+            <form {onsubmit}>
+                if let Some(e) = err.as_ref().filter(|e| !e.has_fields()) { <ErrorBanner error={e.clone()} /> }
+                <div class="field-row">
+                    <Field id="edit-token-name" label={s.col_name} value={(*name).clone()} oninput={bind(&name)} required=true
+                        error={server_error(err, "name")} />
+                    <Field id="edit-token-expires" label={s.token_expires_optional} value={(*expires).clone()} oninput={bind(&expires)}
+                        kind="date" error={server_error(err, "expires_at")} hint={s.expires_hint} />
+                </div>
+                <PolicyFields prefix="edit-token" draft={(*policy).clone()} on_change={on_policy} bad={(*bad).clone()} error={err.clone()} />
+                <div class="actions">
+                    <button type="button" onclick={props.on_close.reform(|_: MouseEvent| ())}>{ s.cancel }</button>
+                    <button type="submit" class="primary" disabled={*busy} data-testid="token-edit-save">{ s.save }</button>
+                </div>
+            </form>
+        </Dialog>
     }
 }
 

@@ -11,7 +11,7 @@ use gloo_net::http::{Method, RequestBuilder};
 use poise_core::api::auth::{AdminView, ChangePasswordRequest, CreateAdminRequest, LoginRequest, SetupRequest, SetupStatus};
 use poise_core::api::keys::{
     BulkRequest, BulkResult, CheckJob, CheckResult, CreateKeyRequest, ExportedKey, ImportRequest, ImportResult, KeyEvent,
-    KeyView, StartChecksRequest, UpdateKeyRequest,
+    KeyView, PoolView, StartChecksRequest, UpdateKeyRequest,
 };
 use poise_core::api::tokens::{CreateTokenRequest, IssuedToken, TokenView, UpdateTokenRequest};
 use poise_core::api::{ConfigView, Page};
@@ -100,6 +100,7 @@ pub async fn bulk_keys(body: &BulkRequest) -> Result<BulkResult> { request(Metho
 pub async fn check_key(id: i64) -> Result<CheckResult> { request(Method::POST, &format!("/keys/{id}/check"), NO_BODY).await }
 pub async fn start_checks(body: &StartChecksRequest) -> Result<CheckJob> { request(Method::POST, "/keys/checks", Some(body)).await }
 pub async fn check_job(job: &str) -> Result<CheckJob> { request(Method::GET, &format!("/keys/checks/{job}"), NO_BODY).await }
+pub async fn pool() -> Result<PoolView> { request(Method::GET, "/pool", NO_BODY).await }
 pub async fn audit(limit: u32) -> Result<Vec<KeyEvent>> { request(Method::GET, &format!("/audit?limit={limit}"), NO_BODY).await }
 pub async fn key_events(id: i64) -> Result<Vec<KeyEvent>> { request(Method::GET, &format!("/keys/{id}/events"), NO_BODY).await }
 

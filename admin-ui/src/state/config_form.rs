@@ -26,13 +26,14 @@ pub struct FieldSpec {
     pub kind: FieldKind,
 }
 
-pub const FIELDS: [FieldSpec; 10] = [
+pub const FIELDS: [FieldSpec; 11] = [
     FieldSpec { name: "upstream_base_url", kind: FieldKind::Text },
     FieldSpec { name: "max_attempts", kind: FieldKind::Number },
     FieldSpec { name: "request_timeout_ms", kind: FieldKind::Number },
     FieldSpec { name: "replay_cap_bytes", kind: FieldKind::Number },
     FieldSpec { name: "key_rpm_default", kind: FieldKind::Number },
     FieldSpec { name: "cors_allowed_origins", kind: FieldKind::List },
+    FieldSpec { name: "log_requests", kind: FieldKind::Bool },
     FieldSpec { name: "log_retention_days", kind: FieldKind::Number },
     FieldSpec { name: "log_max_rows", kind: FieldKind::Number },
     FieldSpec { name: "log_bodies", kind: FieldKind::Bool },

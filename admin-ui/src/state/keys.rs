@@ -229,6 +229,13 @@ impl Reducible for KeysState {
     }
 }
 
+/// A per-key requests-per-minute cap as typed: empty means "the default" (`None`); otherwise a
+/// whole number.
+pub fn parse_rpm(text: &str) -> Result<Option<u32>, std::num::ParseIntError> {
+    let t = text.trim();
+    if t.is_empty() { Ok(None) } else { t.parse().map(Some) }
+}
+
 /// Percent-encodes a query-string component (RFC 3986 unreserved characters pass through).
 pub fn encode_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -307,6 +314,14 @@ mod tests {
         let s = reduce(s, [KeysAction::SelectAll(vec![1], false)]);
         assert_eq!(s.selection.iter().copied().collect::<Vec<_>>(), vec![9]);
         assert!(reduce(s, [KeysAction::ClearSelection]).selection.is_empty());
+    }
+
+    #[test]
+    fn rpm_cap_input() {
+        assert_eq!(parse_rpm(" "), Ok(None));
+        assert_eq!(parse_rpm(" 60 "), Ok(Some(60)));
+        assert!(parse_rpm("-1").is_err());
+        assert!(parse_rpm("ten").is_err());
     }
 
     #[test]

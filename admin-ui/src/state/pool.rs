@@ -1,8 +1,8 @@
-//! The dashboard's pool view, computed from the key list: how many keys are usable, switched
-//! off by an admin, or disabled by the pool (grouped by reason), and the countdown to the
-//! daily quota reset.
+//! The dashboard's pool figures: how many keys are usable, switched off by an admin, or
+//! disabled by the pool (grouped by reason), from `GET /api/v1/pool`; and the countdown to
+//! the daily quota reset.
 
-use poise_core::api::keys::KeyView;
+use poise_core::api::keys::PoolView;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -12,25 +12,18 @@ pub struct PoolSummary {
     pub active: u32,
     /// Switched off by an admin (whatever the pool thinks of them).
     pub admin_disabled: u32,
-    /// Disabled by the pool, by `disabled_reason` (`unknown` when none was recorded).
+    /// Disabled by the pool, by reason (e.g. `API_KEY_INVALID`).
     pub disabled_by_reason: BTreeMap<String, u32>,
 }
 
 impl PoolSummary {
-    pub fn from_keys(keys: &[KeyView]) -> Self {
-        let mut s = PoolSummary::default();
-        for k in keys {
-            s.total += 1;
-            if !k.enabled {
-                s.admin_disabled += 1;
-            } else if k.status == "active" {
-                s.active += 1;
-            } else {
-                let reason = k.disabled_reason.clone().filter(|r| !r.is_empty()).unwrap_or_else(|| "unknown".into());
-                *s.disabled_by_reason.entry(reason).or_default() += 1;
-            }
+    pub fn from_view(v: &PoolView) -> Self {
+        PoolSummary {
+            total: v.total_keys,
+            active: v.active_keys,
+            admin_disabled: v.disabled_by_admin,
+            disabled_by_reason: v.disabled_by_reason.clone(),
         }
-        s
     }
 
     pub fn pool_disabled(&self) -> u32 {
@@ -48,40 +41,20 @@ pub fn format_countdown(ms: i64) -> String {
 mod tests {
     use super::*;
 
-    fn key(id: i64, enabled: bool, status: &str, reason: Option<&str>) -> KeyView {
-        KeyView {
-            id,
-            key_masked: "AIza…abcd".into(),
-            note: String::new(),
-            project: None,
-            enabled,
-            status: status.into(),
-            disabled_reason: reason.map(str::to_string),
-            created_at: 0,
-            updated_at: 0,
-            last_used_at: None,
-            last_checked_at: None,
-            last_check_result: None,
-            rpm_cap: None,
-        }
-    }
-
     #[test]
-    fn counts_by_category_and_reason() {
-        let keys = [
-            key(1, true, "active", None),
-            key(2, true, "active", None),
-            key(3, false, "active", None),
-            key(4, false, "disabled", Some("key_invalid")),
-            key(5, true, "disabled", Some("key_invalid")),
-            key(6, true, "disabled", Some("quota_zero")),
-            key(7, true, "disabled", None),
-        ];
-        let s = PoolSummary::from_keys(&keys);
-        assert_eq!((s.total, s.active, s.admin_disabled, s.pool_disabled()), (7, 2, 2, 3));
-        assert_eq!(s.disabled_by_reason.get("key_invalid"), Some(&1));
-        assert_eq!(s.disabled_by_reason.get("quota_zero"), Some(&1));
-        assert_eq!(s.disabled_by_reason.get("unknown"), Some(&1));
+    fn from_the_pool_view() {
+        let v = PoolView {
+            total_keys: 3,
+            active_keys: 1,
+            disabled_by_admin: 1,
+            disabled_by_reason: BTreeMap::from([("API_KEY_INVALID".to_string(), 1)]),
+            models: vec![],
+            daily_reset_at: 0,
+            capped_requests_left: None,
+            alerts: vec![],
+        };
+        let s = PoolSummary::from_view(&v);
+        assert_eq!((s.total, s.active, s.admin_disabled, s.pool_disabled()), (3, 1, 1, 1));
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! The tokens page: the list, the token just issued (shown once, in a dialog) and which row
-//! is being renamed.
+//! The tokens page: the list, the token just issued (shown once, in a dialog) and which token
+//! is being edited; plus the limit fields of the token forms (allowed models, requests per
+//! minute and per day, tokens per day) and the PATCH an edit amounts to.
 
-use poise_core::api::tokens::{IssuedToken, TokenView};
+use poise_core::api::tokens::{IssuedToken, TokenPolicy, TokenView, UpdateTokenRequest};
 use std::rc::Rc;
 use yew::Reducible;
 
@@ -12,8 +13,8 @@ pub struct TokensState {
     /// The secret of a token just created or rotated; cleared when its dialog closes, so it
     /// lives only as long as the dialog.
     pub issued: Option<IssuedToken>,
-    /// The row whose name is being edited.
-    pub renaming: Option<i64>,
+    /// The token whose edit dialog is open.
+    pub editing: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -24,7 +25,7 @@ pub enum TokensAction {
     DismissIssued,
     Updated(TokenView),
     Removed(i64),
-    Rename(Option<i64>),
+    Edit(Option<i64>),
 }
 
 impl Reducible for TokensState {
@@ -40,8 +41,8 @@ impl Reducible for TokensState {
             }
             TokensAction::DismissIssued => next.issued = None,
             TokensAction::Updated(view) => {
-                if next.renaming == Some(view.id) {
-                    next.renaming = None;
+                if next.editing == Some(view.id) {
+                    next.editing = None;
                 }
                 upsert(next.items.get_or_insert_with(Vec::new), view);
             }
@@ -49,13 +50,74 @@ impl Reducible for TokensState {
                 if let Some(items) = next.items.as_mut() {
                     items.retain(|t| t.id != id);
                 }
-                if next.renaming == Some(id) {
-                    next.renaming = None;
+                if next.editing == Some(id) {
+                    next.editing = None;
                 }
             }
-            TokensAction::Rename(id) => next.renaming = id,
+            TokensAction::Edit(id) => next.editing = id,
         }
         if next == *self { self } else { Rc::new(next) }
+    }
+}
+
+/// The limit fields of a token form, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyDraft {
+    /// Model names or prefixes ending in `*`, one per line (or comma-separated).
+    pub models: String,
+    pub rpm: String,
+    pub rpd: String,
+    pub tpd: String,
+}
+
+impl PolicyDraft {
+    pub fn from_policy(p: &TokenPolicy) -> Self {
+        let num = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
+        PolicyDraft {
+            models: p.allowed_models.join("\n"),
+            rpm: num(p.rpm_limit.map(u64::from)),
+            rpd: num(p.rpd_limit.map(u64::from)),
+            tpd: num(p.tpd_limit),
+        }
+    }
+
+    /// The policy, or the names of the limit fields that are not whole numbers. Empty means
+    /// "no limit"; the server checks the rest (ranges, model name shapes).
+    pub fn parse(&self) -> Result<TokenPolicy, Vec<&'static str>> {
+        fn limit<T: std::str::FromStr>(text: &str, name: &'static str, bad: &mut Vec<&'static str>) -> Option<T> {
+            let t = text.trim();
+            if t.is_empty() {
+                return None;
+            }
+            let parsed = t.parse().ok();
+            if parsed.is_none() {
+                bad.push(name);
+            }
+            parsed
+        }
+        let mut bad = Vec::new();
+        let policy = TokenPolicy {
+            allowed_models: self.models.split(['\n', ',']).map(str::trim).filter(|m| !m.is_empty()).map(str::to_string).collect(),
+            rpm_limit: limit(&self.rpm, "rpm_limit", &mut bad),
+            rpd_limit: limit(&self.rpd, "rpd_limit", &mut bad),
+            tpd_limit: limit(&self.tpd, "tpd_limit", &mut bad),
+        };
+        if bad.is_empty() { Ok(policy) } else { Err(bad) }
+    }
+}
+
+/// The PATCH that turns `view` into the edited values: only what changed.
+pub fn token_changes(view: &TokenView, name: &str, expires_at: Option<u64>, policy: &TokenPolicy) -> UpdateTokenRequest {
+    let name = name.trim();
+    let old = &view.policy;
+    UpdateTokenRequest {
+        name: (name != view.name).then(|| name.to_string()),
+        expires_at: (expires_at != view.expires_at).then_some(expires_at),
+        allowed_models: (policy.allowed_models != old.allowed_models).then(|| policy.allowed_models.clone()),
+        rpm_limit: (policy.rpm_limit != old.rpm_limit).then_some(policy.rpm_limit),
+        rpd_limit: (policy.rpd_limit != old.rpd_limit).then_some(policy.rpd_limit),
+        tpd_limit: (policy.tpd_limit != old.tpd_limit).then_some(policy.tpd_limit),
+        ..Default::default()
     }
 }
 
@@ -80,6 +142,7 @@ mod tests {
             expires_at: None,
             created_at: 0,
             last_used_at: None,
+            policy: TokenPolicy::default(),
         }
     }
 
@@ -116,16 +179,42 @@ mod tests {
     }
 
     #[test]
-    fn rename_update_and_remove() {
+    fn edit_update_and_remove() {
         let s = run([
             TokensAction::Loaded(vec![token(1, "a"), token(2, "b")]),
-            TokensAction::Rename(Some(1)),
+            TokensAction::Edit(Some(1)),
         ]);
-        assert_eq!(s.renaming, Some(1));
+        assert_eq!(s.editing, Some(1));
         let s = Rc::new(s).reduce(TokensAction::Updated(token(1, "renamed")));
-        assert_eq!(s.renaming, None);
+        assert_eq!(s.editing, None);
         assert_eq!(s.items.as_ref().unwrap()[0].name, "renamed");
         let s = s.reduce(TokensAction::Removed(1));
         assert_eq!(s.items.as_ref().unwrap().iter().map(|t| t.id).collect::<Vec<_>>(), vec![2]);
+    }
+
+    #[test]
+    fn policy_drafts_parse() {
+        let d = PolicyDraft { models: "gemini-2.5-flash, gemini-2.5-*\n\n".into(), rpm: " 60 ".into(), rpd: String::new(), tpd: "1000000".into() };
+        let p = d.parse().unwrap();
+        assert_eq!(p.allowed_models, vec!["gemini-2.5-flash", "gemini-2.5-*"]);
+        assert_eq!((p.rpm_limit, p.rpd_limit, p.tpd_limit), (Some(60), None, Some(1_000_000)));
+        assert_eq!(PolicyDraft::from_policy(&p).models, "gemini-2.5-flash\ngemini-2.5-*");
+        let bad = PolicyDraft { rpm: "lots".into(), rpd: "-1".into(), ..Default::default() };
+        assert_eq!(bad.parse().unwrap_err(), vec!["rpm_limit", "rpd_limit"]);
+    }
+
+    #[test]
+    fn changes_are_minimal() {
+        let mut t = token(1, "app");
+        t.policy.rpm_limit = Some(10);
+        let same = t.policy.clone();
+        assert_eq!(token_changes(&t, " app ", None, &same), UpdateTokenRequest::default());
+        let new = TokenPolicy { rpm_limit: None, allowed_models: vec!["gemini-*".into()], ..same };
+        let patch = token_changes(&t, "app2", Some(5), &new);
+        assert_eq!(patch.name.as_deref(), Some("app2"));
+        assert_eq!(patch.expires_at, Some(Some(5)));
+        assert_eq!(patch.rpm_limit, Some(None));
+        assert_eq!(patch.allowed_models, Some(vec!["gemini-*".to_string()]));
+        assert_eq!((patch.rpd_limit, patch.tpd_limit), (None, None));
     }
 }
