@@ -116,8 +116,25 @@ impl Exchange {
                 console_error!("token usage not counted: {}", e);
             }
         }
+        if let Some(key_id) = self.record.key_id {
+            if let Err(e) = touch_key(&env, key_id, now).await {
+                console_error!("last_used_at not updated: {}", e);
+            }
+        }
         if self.log_enabled {
             crate::store::logs::write_or_record(&env, vec![self.record]).await;
         }
     }
+}
+
+/// Records when a key last served a request, at most once a minute per key (a no-op update
+/// writes no row, which keeps D1 writes down).
+async fn touch_key(env: &Env, key_id: i64, now: u64) -> worker::Result<()> {
+    use crate::store::keys::num;
+    crate::store::db(env)?
+        .prepare("UPDATE pool_keys SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1 - 60000)")
+        .bind(&[num(now as i64), num(key_id)])?
+        .run()
+        .await
+        .map(|_| ())
 }

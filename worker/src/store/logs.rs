@@ -145,19 +145,6 @@ pub async fn record_write_failure(env: &Env, err: &dyn std::fmt::Display) {
     }
 }
 
-#[allow(dead_code)] // for per-token daily token limits
-/// Tokens a client token used since `day_start_ms`, from the hourly rollups (so it includes
-/// requests whose raw rows were pruned). `day_start_ms` should be an hour boundary, as
-/// Pacific midnight is. Requests still in flight, or whose log write is pending, are not
-/// counted yet.
-pub async fn tokens_used_today(db: &D1Database, token_id: i64, day_start_ms: u64) -> worker::Result<u64> {
-    let n: Option<f64> = db
-        .prepare("SELECT COALESCE(SUM(total_tokens), 0) AS n FROM usage_hourly WHERE token_id = ?1 AND hour_start >= ?2")
-        .bind(&[opt_int(Some(token_id)), int(day_start_ms)])?
-        .first(Some("n"))
-        .await?;
-    Ok(n.unwrap_or(0.0) as u64)
-}
 
 // ---- reading ---------------------------------------------------------------------------------
 
