@@ -15,7 +15,7 @@ const ids = {};
 
 before(async () => {
   up = await startUpstream();
-  gw = await startGateway({ upstream: up.url, vars: { ADMIN_SETUP_TOKEN: SETUP_TOKEN } });
+  gw = await startGateway({ upstream: up.url, vars: { ADMIN_SETUP_TOKEN: SETUP_TOKEN }, testScheduled: true });
   admin = await setupAdmin(gw.url);
   // Two projects with two keys each, plus one unlabelled key.
   for (const [name, project] of [["PA1", "proj-a"], ["PA2", "proj-a"], ["PB1", "proj-b"], ["PB2", "proj-b"], ["N1", null]]) {
@@ -255,4 +255,28 @@ test("files and caches created through the gateway are used with the key that ow
   }
   assert.ok((await up.requests("m-files")).every((r) => r.key === owner), "file calls pinned to the uploading key");
   assert.ok((await up.requests("m-cache")).every((r) => r.key === cacheOwner), "cache calls pinned to the creating key");
+});
+
+test("the cron brings back pool-disabled keys that work again, never admin-disabled ones", async () => {
+  const revived = (await admin.post("/api/v1/keys", { key: fakeKey("REVIVEINVALID") })).body.id;
+  const parked = (await admin.post("/api/v1/keys", { key: fakeKey("PARKEDINVALID") })).body.id;
+  // Both are found dead by a check; one is also switched off by the admin.
+  for (const id of [revived, parked]) assert.equal((await admin.post(`/api/v1/keys/${id}/check`)).body.result, "key_invalid");
+  await admin.patch(`/api/v1/keys/${parked}`, { enabled: false });
+  // Google now accepts both keys again.
+  await up.reset();
+  await up.rules([{ match: { path: "/v1beta/models" }, reply: { status: 200, body: { models: [] } } }]);
+  // An hour later the cron re-checks keys the pool disabled.
+  await gw.restart({ CLOCK_SKEW_MS: String(61 * 60 * 1000) });
+  const cron = await fetch(`${gw.url}/__scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
+  assert.equal(cron.status, 200);
+  const v = (await admin.get(`/api/v1/keys/${revived}`)).body;
+  assert.equal(v.status, "active");
+  assert.equal(v.disabled_reason, null);
+  const ev = (await admin.get(`/api/v1/keys/${revived}/events`)).body.map((e) => `${e.kind}:${e.actor}`);
+  assert.ok(ev.includes("recovered:pool"), ev.join(","));
+  const p = (await admin.get(`/api/v1/keys/${parked}`)).body;
+  assert.equal(p.enabled, false, "an admin's switch is never overridden");
+  assert.ok(!(await up.requests()).some((r) => r.key === fakeKey("PARKEDINVALID")), "admin-disabled keys are not even checked");
+  await gw.restart({ CLOCK_SKEW_MS: undefined });
 });

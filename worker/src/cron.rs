@@ -25,6 +25,49 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 pub async fn run(env: &Env, now_ms: u64) {
     report("prune_logs", prune_logs(env, now_ms).await);
     report("rollup", rollup(env, now_ms).await);
+    report("revalidate_keys", revalidate_keys(env, now_ms).await);
+}
+
+/// Keys re-checked per run, and how many at once.
+const REVALIDATE_PER_RUN: usize = 8;
+const REVALIDATE_PARALLEL: usize = 4;
+/// A pool-disabled key is re-checked at most once an hour.
+const REVALIDATE_EVERY_MS: u64 = 60 * 60 * 1000;
+
+/// Brings back keys the pool disabled that work again: re-checks the ones not checked for an
+/// hour with the cheapest call that detects a dead key (`models.list`, no generation quota).
+/// Keys an admin switched off (`enabled = 0`) are never touched; cooling keys need no check,
+/// their cooldowns simply end.
+pub async fn revalidate_keys(env: &Env, now_ms: u64) -> worker::Result<String> {
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: i64,
+    }
+    let db = store::db(env)?;
+    let ids: Vec<Id> = db
+        .prepare(
+            "SELECT id FROM pool_keys WHERE status = 'disabled' AND enabled = 1 \
+             AND (last_checked_at IS NULL OR last_checked_at < ?1) ORDER BY last_checked_at LIMIT ?2",
+        )
+        .bind(&[store::keys::num(now_ms.saturating_sub(REVALIDATE_EVERY_MS) as i64), store::keys::num(REVALIDATE_PER_RUN as i64)])?
+        .all()
+        .await?
+        .results()?;
+    if ids.is_empty() {
+        return Ok("nothing to re-check".into());
+    }
+    let cfg = config(env).await?;
+    let (mut recovered, mut still_dead) = (0, 0);
+    for chunk in ids.chunks(REVALIDATE_PARALLEL) {
+        let checks = chunk.iter().map(|k| crate::admin::checks::check_key(env, &db, &cfg, k.id, "pool"));
+        for r in futures_util::future::join_all(checks).await {
+            match r {
+                Ok(c) if c.result == "ok" => recovered += 1,
+                _ => still_dead += 1,
+            }
+        }
+    }
+    Ok(format!("{recovered} recovered, {still_dead} still failing"))
 }
 
 fn report(job: &str, outcome: worker::Result<String>) {

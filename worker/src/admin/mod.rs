@@ -3,7 +3,7 @@
 //! `ApiError` becomes a response.
 
 mod accounts;
-mod checks;
+pub(crate) mod checks;
 mod config;
 mod keys;
 mod logs;
