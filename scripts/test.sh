@@ -8,7 +8,7 @@ source scripts/env.sh
 
 bash scripts/bootstrap.sh --with-browser --with-fuzz
 echo "== native tests (cargo test)"
-cargo test --workspace --exclude poise-worker --exclude admin-ui
+cargo test --workspace --exclude poise-worker
 echo "== build"
 cargo build -p fake-upstream
 bash scripts/build-ui.sh
