@@ -204,7 +204,10 @@ impl ShardState {
         }
         slot.last_used_ms = req.now_ms;
         let failures = slot.failures;
-        (AcquireReply { key_id: Some(id), failures, free_at_ms: None }, Dirty { keys: vec![id], cooldowns: vec![] })
+        // Only a taken token must survive a restart; `last_used_ms` is a rotation hint that
+        // may be lost, so an uncapped key costs the object no storage write per request.
+        let keys = if key.rpm_cap > 0 { vec![id] } else { vec![] };
+        (AcquireReply { key_id: Some(id), failures, free_at_ms: None }, Dirty { keys, cooldowns: vec![] })
     }
 
     /// When the first key not tried yet frees up: cooldown ends and bucket refills.

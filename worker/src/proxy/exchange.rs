@@ -80,7 +80,7 @@ impl Exchange {
                 self.record.error_class = c;
             }
         }
-        if !self.log_enabled && self.count_tokens_for.is_none() {
+        if !self.log_enabled && self.count_tokens_for.is_none() && self.record.key_id.is_none() {
             return;
         }
         let env = env.clone();
@@ -116,25 +116,15 @@ impl Exchange {
                 console_error!("token usage not counted: {}", e);
             }
         }
-        if let Some(key_id) = self.record.key_id {
-            if let Err(e) = touch_key(&env, key_id, now).await {
+        if self.log_enabled {
+            // The log write also updates the key's `last_used_at`, in the same batch.
+            crate::store::logs::write_or_record(&env, vec![self.record]).await;
+        } else if let Some(key_id) = self.record.key_id {
+            let touched = async { crate::store::keys::touch_stmt(&crate::store::db(&env)?, key_id, now)?.run().await };
+            if let Err(e) = touched.await {
                 console_error!("last_used_at not updated: {}", e);
             }
-        }
-        if self.log_enabled {
-            crate::store::logs::write_or_record(&env, vec![self.record]).await;
         }
     }
 }
 
-/// Records when a key last served a request, at most once a minute per key (a no-op update
-/// writes no row, which keeps D1 writes down).
-async fn touch_key(env: &Env, key_id: i64, now: u64) -> worker::Result<()> {
-    use crate::store::keys::num;
-    crate::store::db(env)?
-        .prepare("UPDATE pool_keys SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1 - 60000)")
-        .bind(&[num(now as i64), num(key_id)])?
-        .run()
-        .await
-        .map(|_| ())
-}

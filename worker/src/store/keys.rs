@@ -153,3 +153,10 @@ fn to_events(rows: Vec<EventRow>) -> Vec<KeyEvent> {
 pub async fn secret(db: &D1Database, id: i64) -> worker::Result<Option<String>> {
     db.prepare("SELECT key FROM pool_keys WHERE id = ?1").bind(&[num(id)])?.first(Some("key")).await
 }
+
+/// Records when a key last served a request, at most once a minute per key (a no-op update
+/// writes no row, which keeps D1 writes down).
+pub fn touch_stmt(db: &D1Database, key_id: i64, at: u64) -> worker::Result<D1PreparedStatement> {
+    db.prepare("UPDATE pool_keys SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1 - 60000)")
+        .bind(&[num(at as i64), num(key_id)])
+}

@@ -109,6 +109,9 @@ pub async fn write(env: &Env, records: Vec<LogRecord>) -> worker::Result<()> {
         for r in chunk {
             stmts.push(insert_stmt(&db, r)?);
             stmts.push(rollup_stmt(&db, r)?);
+            if let Some(key_id) = r.key_id {
+                stmts.push(super::keys::touch_stmt(&db, key_id, r.at)?);
+            }
         }
         db.batch(stmts).await?;
     }
