@@ -80,6 +80,11 @@ impl Exchange {
                 self.record.error_class = c;
             }
         }
+        // Requests without a valid client token are not logged: anyone can send them, and
+        // each row is a D1 write (the gateway's write budget is not theirs to spend).
+        if self.record.error_class == "unauthenticated" {
+            self.log_enabled = false;
+        }
         if !self.log_enabled && self.count_tokens_for.is_none() && self.record.key_id.is_none() {
             return;
         }
