@@ -22,6 +22,10 @@ pub enum Route {
     KeyDetail { id: i64 },
     #[at("/tokens")]
     Tokens,
+    #[at("/logs")]
+    Logs,
+    #[at("/logs/:id")]
+    LogDetail { id: i64 },
     #[at("/config")]
     Config,
     #[at("/admins")]
@@ -78,6 +82,8 @@ fn page(route: &Route) -> Html {
         Route::Keys => html! { <pages::keys::KeysPage /> },
         Route::KeyDetail { id } => html! { <pages::key_detail::KeyDetailPage id={*id} /> },
         Route::Tokens => html! { <pages::tokens::TokensPage /> },
+        Route::Logs => html! { <pages::logs::LogsPage /> },
+        Route::LogDetail { id } => html! { <pages::log_detail::LogDetailView id={*id} page=true /> },
         Route::Config => html! { <pages::config::ConfigPage /> },
         Route::Admins => html! { <pages::admins::AdminsPage /> },
         Route::Password => html! { <pages::password::PasswordPage /> },

@@ -20,6 +20,46 @@ pub fn fmt_opt_time(ms: Option<u64>, lang: Lang, none: &str) -> String {
     ms.map_or_else(|| none.to_string(), |ms| fmt_time(ms, lang))
 }
 
+/// Local (month, day, hours, minutes, seconds) of a timestamp.
+fn local_parts(ms: u64) -> (u32, u32, u32, u32, u32) {
+    let d = js_sys::Date::new(&JsValue::from_f64(ms as f64));
+    (d.get_month() + 1, d.get_date(), d.get_hours(), d.get_minutes(), d.get_seconds())
+}
+
+/// `14:03:05` for a time today, `11/26 14:03:05` otherwise (the table's short form).
+pub fn fmt_short_time(ms: u64) -> String {
+    let (mo, d, h, mi, s) = local_parts(ms);
+    let (tmo, td, ..) = local_parts(now_ms());
+    if (mo, d) == (tmo, td) { format!("{h:02}:{mi:02}:{s:02}") } else { format!("{mo}/{d} {h:02}:{mi:02}:{s:02}") }
+}
+
+/// `14:00`: the local start of an hour bucket.
+pub fn fmt_hour(ms: u64) -> String {
+    let (_, _, h, mi, _) = local_parts(ms);
+    format!("{h:02}:{mi:02}")
+}
+
+/// `11/26 14:00`.
+pub fn fmt_day_hour(ms: u64) -> String {
+    let (mo, d, h, mi, _) = local_parts(ms);
+    format!("{mo}/{d} {h:02}:{mi:02}")
+}
+
+/// A timestamp as the local `YYYY-MM-DDTHH:MM` an `<input type="datetime-local">` shows.
+pub fn datetime_input_value(ms: u64) -> String {
+    let d = js_sys::Date::new(&JsValue::from_f64(ms as f64));
+    format!("{:04}-{:02}-{:02}T{:02}:{:02}", d.get_full_year(), d.get_month() + 1, d.get_date(), d.get_hours(), d.get_minutes())
+}
+
+/// The Unix ms of a local `YYYY-MM-DDTHH:MM` (from `<input type="datetime-local">`).
+pub fn parse_datetime_input(value: &str) -> Option<u64> {
+    if value.len() < 16 {
+        return None;
+    }
+    let t = js_sys::Date::new(&JsValue::from_str(value)).get_time();
+    (t.is_finite() && t > 0.0).then_some(t as u64)
+}
+
 /// The end (23:59:59 local time) of a `YYYY-MM-DD` date from `<input type="date">`.
 pub fn end_of_local_day_ms(date: &str) -> Option<u64> {
     if date.len() != 10 {

@@ -1,7 +1,9 @@
 // Browser tests of the admin UI: the built Worker under `wrangler dev` (fresh local state),
 // the fake upstream, and headless chromium driven by playwright-core. One admin walks through
-// the whole console in order: first-run setup, sign-out and sign-in, keys, checks, tokens,
-// settings, language, and leaves a screenshot of every page in build-output/screenshots/.
+// the whole console in order: first-run setup, sign-out and sign-in, keys, checks, tokens, the
+// request log (a proxied call, its attempts, the CSV export), a key's live state, settings,
+// the dashboard's charts, language, and leaves a screenshot of every page in
+// build-output/screenshots/.
 //
 // Run after `cargo build -p fake-upstream && bash scripts/build.sh`:
 //   node --test --test-concurrency=1 test/ui/
@@ -46,6 +48,8 @@ const MESSY = [
 
 let up;
 let gw;
+/** The proxied call made with the client token: its `x-request-id`. */
+let requestId;
 let browser;
 let context;
 let page;
@@ -69,6 +73,11 @@ after(async () => {
   up?.stop();
 });
 
+/** Closes the toasts still showing (from earlier steps), so a screenshot shows only its page. */
+async function dismissToasts(p) {
+  for (const close of await p.locator("[data-testid=toast] button").all()) await close.click().catch(() => {});
+}
+
 /** Waits until no loading indicator is left, then saves a (full-page) screenshot. */
 async function shot(p, name, { fullPage = true } = {}) {
   await p.waitForFunction(() => !document.querySelector("[data-testid=loading]"));
@@ -76,6 +85,20 @@ async function shot(p, name, { fullPage = true } = {}) {
 }
 
 const byTestId = (id) => page.getByTestId(id);
+
+/**
+ * Calls `attempt` until it returns something truthy, at most `timeoutMs`: for what the Worker
+ * writes just after a response (the request log, `waitUntil`).
+ */
+async function eventually(what, attempt, { timeoutMs = 20_000, everyMs = 250 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = await attempt();
+    if (result) return result;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
 const toast = (text) => page.getByTestId("toast").filter({ hasText: text }).first();
 
 async function signIn(username, password) {
@@ -234,12 +257,16 @@ test("create a client token, copy it from the dialog, and call the proxy with it
   assert.ok(!(await page.content()).includes(token));
   await page.locator("[data-testid^=token-row-]").filter({ hasText: "ui test app" }).waitFor();
 
+  // The first key tried answers with a daily-quota 429; the gateway retries on another key.
+  await up.rules([{ times: 1, reply: { preset: "quota_rpd" }, name: "ui: first attempt over the daily quota" }]);
   const r = await fetch(gw.url + "/v1beta/models/gemini-2.5-flash:generateContent", {
     method: "POST",
     headers: { "x-goog-api-key": token, "content-type": "application/json" },
     body: "{}",
   });
   assert.equal(r.status, 200, await r.text());
+  requestId = r.headers.get("x-request-id");
+  assert.ok(requestId, "the proxy names its request");
 });
 
 test("token limits are edited in a dialog, with the server's validation inline", async () => {
@@ -257,6 +284,97 @@ test("token limits are edited in a dialog, with the server's validation inline",
   await byTestId("token-edit-dialog").waitFor({ state: "detached" });
   await row.filter({ hasText: "600/min" }).filter({ hasText: "gemini-2.5-*" }).waitFor();
   await shot(page, "tokens.png");
+});
+
+test("the request log lists the proxied call and filters by request id and status", async () => {
+  await byTestId("nav-logs").click();
+  await byTestId("page-logs").waitFor();
+  const row = page.locator(`[data-testid="log-row-${requestId}"]`);
+  // The row is written after the response: refresh the list until it shows up.
+  await eventually("the proxied call in the request log", async () => {
+    if (await row.count()) return true;
+    await page.locator("[data-testid=logs-refresh]:not([disabled])").click();
+    await page.locator("[data-testid=logs-refresh]:not([disabled])").waitFor();
+    return (await row.count()) > 0;
+  });
+  assert.equal(await row.getByTestId("log-status").textContent(), "200");
+  const text = await row.textContent();
+  assert.match(text, /gemini-2\.5-flash/);
+  assert.match(text, /ui test app/);
+  assert.equal((await row.locator("td").nth(9).textContent()).trim(), "2", "two attempts");
+  await dismissToasts(page);
+  await shot(page, "logs.png");
+
+  // A request id narrows the list to that one request, and is kept in the URL.
+  await page.fill("#log-request-id", requestId);
+  await page.press("#log-request-id", "Enter");
+  await page.waitForURL((u) => u.searchParams.get("request_id") === requestId);
+  await page.waitForFunction(() => document.querySelectorAll("[data-testid^=log-row-]").length === 1);
+  // No server error in the log: the 5xx filter shows the empty state.
+  await page.selectOption("#log-status", "5xx");
+  await page.waitForURL((u) => u.searchParams.get("status") === "5xx");
+  await byTestId("empty").waitFor();
+  await byTestId("log-reset").click();
+  await page.waitForURL((u) => u.search === "");
+  await row.waitFor();
+});
+
+test("a request's detail shows each attempt with its reason", async () => {
+  const row = page.locator(`[data-testid="log-row-${requestId}"]`);
+  await row.getByTestId("log-open").click();
+  const dialog = byTestId("log-detail");
+  await dialog.waitFor();
+  await dialog.getByTestId("log-attempts").waitFor();
+  assert.equal(await dialog.getByTestId("log-request-id").textContent(), requestId);
+  const attempts = dialog.getByTestId("log-attempt");
+  assert.equal(await attempts.count(), 2);
+  assert.equal(await attempts.nth(0).getAttribute("data-class"), "quota_day");
+  assert.match(await attempts.nth(0).textContent(), /429.*daily quota/);
+  assert.equal(await attempts.nth(1).getAttribute("data-class"), "");
+  assert.match(await attempts.nth(1).textContent(), /200.*OK/);
+  await shot(page, "log-detail.png", { fullPage: false });
+
+  // The permalink opens the same request on its own page.
+  await dialog.getByTestId("log-permalink").click();
+  await byTestId("page-log-detail").waitFor();
+  assert.match(new URL(page.url()).pathname, /^\/logs\/\d+$/);
+  assert.equal(await byTestId("log-request-id").textContent(), requestId);
+});
+
+test("the CSV export of the current filters downloads the request", async () => {
+  await byTestId("nav-logs").click();
+  await page.locator(`[data-testid="log-row-${requestId}"]`).waitFor();
+  await page.selectOption("#log-range", "1h");
+  await page.waitForURL((u) => u.searchParams.get("range") === "1h");
+  const href = await byTestId("logs-export").getAttribute("href");
+  assert.match(href, /^\/api\/v1\/logs\/export\.csv\?from=\d+$/);
+  // The same request the browser makes for the link, with the page's session cookie.
+  const r = await page.request.get(gw.url + href);
+  assert.equal(r.status(), 200);
+  assert.match(r.headers()["content-type"], /^text\/csv/);
+  const csv = await r.text();
+  assert.match(csv, /^id,request_id,at,/);
+  assert.ok(csv.includes(requestId), "the exported rows include the proxied call");
+  // Without the session the export is refused.
+  const anonymous = await fetch(gw.url + href);
+  assert.equal(anonymous.status, 401);
+});
+
+test("the key that hit the quota shows its cooldown in its live state", async () => {
+  await page.locator(`[data-testid="log-row-${requestId}"]`).getByTestId("log-open").click();
+  const first = byTestId("log-detail").getByTestId("log-attempt").first();
+  await first.waitFor();
+  await first.locator("a").click();
+  await byTestId("page-key-detail").waitFor();
+  const cooldown = byTestId("key-live").locator("[data-testid=key-cooldown][data-model='gemini-2.5-flash']");
+  await cooldown.waitFor();
+  assert.match(await cooldown.textContent(), /this key.*daily quota.*GenerateRequestsPerDay/);
+  assert.match(await byTestId("key-failures").textContent(), /^\d+$/);
+  await shot(page, "key-state.png");
+  // From there, the log of that key's requests.
+  await byTestId("key-logs-link").click();
+  await byTestId("page-logs").waitFor();
+  assert.ok(new URL(page.url()).searchParams.get("key_id"));
 });
 
 test("settings: a valid change is saved, an invalid one is shown next to its field", async () => {
@@ -302,6 +420,23 @@ test("dashboard shows the pool, the quota reset countdown and the token count", 
   assert.equal((await byTestId("stat-disabled").textContent()).replace(/\D/g, ""), "1");
   assert.match(await byTestId("quota-reset").textContent(), /\d+:\d\d:\d\d/);
   await byTestId("token-count").filter({ hasText: "1 (1 enabled)" }).waitFor();
+  // The charts: the proxied call is counted once its hourly rollup is in (written with the row).
+  await eventually("the proxied call in the requests chart", async () => {
+    const chart = byTestId("chart-requests");
+    await chart.waitFor();
+    if (Number(await chart.getAttribute("data-total")) >= 1) return true;
+    await page.reload();
+    return false;
+  });
+  assert.match(await byTestId("chart-requests").getAttribute("aria-labelledby"), /chart-requests-title/);
+  assert.match(await page.locator("#chart-requests-title").textContent(), /Requests, last 24 h/);
+  assert.ok(Number(await byTestId("chart-tokens").getAttribute("data-total")) > 0, "tokens per day");
+  assert.ok(Number(await byTestId("chart-latency").getAttribute("data-points")) >= 1, "a latency point");
+  await byTestId("top-tokens").filter({ hasText: "ui test app" }).waitFor();
+  await byTestId("top-models").filter({ hasText: "gemini-2.5-flash" }).waitFor();
+  // Per model: the key that hit its daily quota is cooling for gemini-2.5-flash.
+  const flash = byTestId("pool-per-model").locator("li").filter({ hasText: "gemini-2.5-flash" });
+  assert.match(await flash.textContent(), /3 of 4 available.*1 cooling/);
   await shot(page, "dashboard.png");
   mkdirSync(README_SHOTS, { recursive: true });
   for (const name of ["dashboard.png", "keys.png"]) copyFileSync(path.join(SHOTS, name), path.join(README_SHOTS, name));
@@ -317,6 +452,24 @@ test("the keys page works at 390 px wide", async () => {
     // The table scrolls inside its wrapper; the page itself does not scroll sideways.
     assert.ok(await p.evaluate(() => document.documentElement.scrollWidth <= 390));
     await shot(p, "keys-390.png");
+  } finally {
+    await phone.close();
+  }
+});
+
+test("the request log and the dashboard work at 390 px wide", async () => {
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2,
+    storageState: await context.storageState(), colorScheme: "light", locale: "en-US" });
+  try {
+    const p = await phone.newPage();
+    await p.goto(gw.url + "/logs");
+    await p.locator(`[data-testid="log-row-${requestId}"]`).waitFor();
+    assert.ok(await p.evaluate(() => document.documentElement.scrollWidth <= 390), "no sideways scroll on /logs");
+    await shot(p, "logs-390.png");
+    await p.goto(gw.url + "/");
+    await p.getByTestId("chart-requests").waitFor();
+    assert.ok(await p.evaluate(() => document.documentElement.scrollWidth <= 390), "no sideways scroll on the dashboard");
+    await shot(p, "dashboard-390.png");
   } finally {
     await phone.close();
   }

@@ -10,13 +10,19 @@ use crate::state::session::SessionAction;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 use yew_router::prelude::*;
+use yew_router::query::Raw;
 
 #[derive(Properties, PartialEq)]
 pub struct NavLinkProps {
     pub to: Route,
     pub children: Html,
+    /// A query string (without `?`), e.g. the request log's filters.
+    #[prop_or_default]
+    pub query: Option<AttrValue>,
     #[prop_or_default]
     pub testid: Option<AttrValue>,
+    #[prop_or_default]
+    pub title: Option<AttrValue>,
 }
 
 /// A link that navigates inside the app and marks itself current.
@@ -25,12 +31,12 @@ pub fn NavLink(props: &NavLinkProps) -> Html {
     let navigator = use_navigator();
     let current = use_route::<Route>();
     let active = match (&current, &props.to) {
-        (Some(Route::KeyDetail { .. }), Route::Keys) => true,
+        (Some(Route::KeyDetail { .. }), Route::Keys) | (Some(Route::LogDetail { .. }), Route::Logs) => true,
         (Some(c), to) => c == to,
         _ => false,
     };
     let onclick = {
-        let to = props.to.clone();
+        let (to, query) = (props.to.clone(), props.query.clone());
         Callback::from(move |e: MouseEvent| {
             // Let modified clicks (new tab, …) through to the browser.
             if e.ctrl_key() || e.meta_key() || e.shift_key() || e.button() != 0 {
@@ -38,13 +44,22 @@ pub fn NavLink(props: &NavLinkProps) -> Html {
             }
             e.prevent_default();
             if let Some(nav) = &navigator {
-                nav.push(&to);
+                match &query {
+                    Some(q) => {
+                        let _ = nav.push_with_query(&to, Raw(q.as_str()));
+                    }
+                    None => nav.push(&to),
+                }
             }
         })
     };
+    let href = match &props.query {
+        Some(q) if !q.is_empty() => format!("{}?{q}", props.to.to_path()),
+        _ => props.to.to_path(),
+    };
     html! {
-        <a href={props.to.to_path()} class={classes!(active.then_some("active"))} aria-current={active.then_some("page")}
-            data-testid={props.testid.clone()} {onclick}>{ props.children.clone() }</a>
+        <a {href} class={classes!(active.then_some("active"))} aria-current={active.then_some("page")}
+            data-testid={props.testid.clone()} title={props.title.clone()} {onclick}>{ props.children.clone() }</a>
     }
 }
 
@@ -122,6 +137,7 @@ pub fn Layout(props: &LayoutProps) -> Html {
                     <NavLink to={Route::Dashboard} testid="nav-dashboard">{ s.nav_dashboard }</NavLink>
                     <NavLink to={Route::Keys} testid="nav-keys">{ s.nav_keys }</NavLink>
                     <NavLink to={Route::Tokens} testid="nav-tokens">{ s.nav_tokens }</NavLink>
+                    <NavLink to={Route::Logs} testid="nav-logs">{ s.nav_logs }</NavLink>
                     <NavLink to={Route::Config} testid="nav-config">{ s.nav_config }</NavLink>
                     <NavLink to={Route::Admins} testid="nav-admins">{ s.nav_admins }</NavLink>
                 </nav>

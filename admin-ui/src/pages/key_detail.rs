@@ -1,4 +1,5 @@
-//! One pool key: its state, an edit form (note, project, enabled), check and delete, and the
+//! One pool key: its state, an edit form (note, project, enabled), check and delete, its live
+//! state in the pool (cooldowns per model, requests left in its cap, recent failures), and the
 //! audit trail of what happened to it.
 
 use crate::app::Route;
@@ -8,11 +9,14 @@ use crate::components::layout::NavLink;
 use crate::components::status::{Empty, ErrorBanner, Loading};
 use crate::components::table::TableWrap;
 use crate::hooks::{use_prefs, use_resource, use_strings, use_toast};
-use crate::i18n::{check_label, error_text, event_label, reason_label};
+use crate::i18n::{check_label, error_class_label, error_text, event_label, fill, reason_label, Lang, Strings};
 use crate::services::{api, ApiClientError};
 use crate::state::keys::parse_rpm;
-use crate::util::{fmt_opt_time, fmt_time};
+use crate::state::logs::{LogFilters, TimeRange};
+use crate::state::pool::format_countdown;
+use crate::util::{fmt_opt_time, fmt_time, now_ms};
 use poise_core::api::keys::{KeyView, UpdateKeyRequest};
+use poise_core::pool::shard::KeyStateView;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -30,15 +34,17 @@ pub fn KeyDetailPage(props: &KeyDetailProps) -> Html {
     let navigator = use_navigator();
     let key = use_resource(props.id, api::get_key);
     let events = use_resource(props.id, api::key_events);
+    let live = use_resource(props.id, api::key_state);
     let confirm_delete = use_state(|| false);
     let checking = use_state(|| false);
     let id = props.id;
 
     let reload_all = {
-        let (k, ev) = (key.reloader(), events.reloader());
+        let (k, ev, l) = (key.reloader(), events.reloader(), live.reloader());
         Callback::from(move |_| {
             k.emit(());
             ev.emit(());
+            l.emit(());
         })
     };
     let check = {
@@ -152,6 +158,25 @@ pub fn KeyDetailPage(props: &KeyDetailProps) -> Html {
             <p class="crumbs"><NavLink to={Route::Keys}>{ "‹ " }{ s.nav_keys }</NavLink></p>
             <h1>{ format!("{} #{id}", s.key_title) }</h1>
             { body }
+            if key.data.is_some() {
+                <section class="card" data-testid="key-live">
+                    <div class="card-head">
+                        <h2>{ s.key_live_title }</h2>
+                        <button type="button" class="small" onclick={{ let l = live.reloader(); move |_| l.emit(()) }}
+                            disabled={live.loading} data-testid="key-live-refresh">{ s.refresh }</button>
+                    </div>
+                    {
+                        match (&live.data, &live.error) {
+                            (_, Some(e)) => html! { <ErrorBanner error={e.clone()} on_retry={live.reloader()} /> },
+                            (None, None) => html! { <Loading /> },
+                            (Some(None), None) => html! { <p class="muted">{ s.key_live_unknown }</p> },
+                            (Some(Some(v)), None) => live_state(s, lang, v),
+                        }
+                    }
+                    <NavLink to={Route::Logs} query={LogFilters { key_id: Some(id), range: TimeRange::Week, ..LogFilters::default() }.to_url_query()}
+                        testid="key-logs-link">{ s.key_logs_link }</NavLink>
+                </section>
+            }
             <section class="card">
                 <h2>{ s.events_title }</h2>
                 { events_view }
@@ -161,6 +186,64 @@ pub fn KeyDetailPage(props: &KeyDetailProps) -> Html {
                     on_confirm={delete} on_cancel={{ let c = confirm_delete.clone(); Callback::from(move |_| c.set(false)) }} />
             }
         </div>
+    }
+}
+
+/// A cooldown's reason, `class: detail` (e.g. `quota_day: GenerateRequestsPerDay…`): the
+/// class in words, the detail as sent.
+fn cooldown_reason(s: &'static Strings, reason: &str) -> Html {
+    let (class, detail) = reason.split_once(": ").unwrap_or((reason, ""));
+    html! {
+        <>
+            { error_class_label(s, class) }
+            if !detail.is_empty() { { " " }<code class="muted">{ detail }</code> }
+        </>
+    }
+}
+
+/// Cooldowns (with until and reason), requests left in the cap, failures, last use.
+fn live_state(s: &'static Strings, lang: Lang, v: &KeyStateView) -> Html {
+    let now = now_ms();
+    let scope = |sc: &str| match sc.split_once(':') {
+        Some(("project", p)) => fill(s.scope_project, &[&p]),
+        _ => s.scope_key.to_string(),
+    };
+    html! {
+        <>
+            <dl class="facts">
+                <dt>{ s.key_live_requests_left }</dt>
+                <dd data-testid="key-tokens-left">{ v.tokens_left.map_or_else(|| s.key_live_no_cap.to_string(), |n| n.to_string()) }</dd>
+                <dt>{ s.key_live_failures }</dt><dd data-testid="key-failures">{ v.failures }</dd>
+                <dt>{ s.key_live_last_used }</dt>
+                <dd>{ fmt_opt_time(Some(v.last_used_ms).filter(|t| *t > 0), lang, s.never) }</dd>
+            </dl>
+            <h3>{ s.cooldowns_title }</h3>
+            if v.cooldowns.is_empty() {
+                <p class="muted" data-testid="key-no-cooldowns">{ s.cooldowns_none }</p>
+            } else {
+                <TableWrap label={s.cooldowns_title} testid="key-cooldowns">
+                    <thead><tr>
+                        <th scope="col">{ s.col_model }</th>
+                        <th scope="col">{ s.col_applies_to }</th>
+                        <th scope="col">{ s.col_until }</th>
+                        <th scope="col">{ s.col_cause }</th>
+                    </tr></thead>
+                    <tbody>
+                        for c in v.cooldowns.iter() {
+                            <tr data-testid="key-cooldown" data-model={c.model.clone()}>
+                                <td><code>{ if c.model == "*" { s.all_models } else { c.model.as_str() } }</code></td>
+                                <td>{ scope(&c.scope) }</td>
+                                <td class="time">
+                                    { fmt_time(c.until_ms, lang) }{ " · " }
+                                    { fill(s.free_in, &[&format_countdown(c.until_ms as i64 - now as i64)]) }
+                                </td>
+                                <td class="note">{ cooldown_reason(s, &c.reason) }</td>
+                            </tr>
+                        }
+                    </tbody>
+                </TableWrap>
+            }
+        </>
     }
 }
 

@@ -5,6 +5,8 @@ pub mod config;
 pub mod dashboard;
 pub mod key_detail;
 pub mod keys;
+pub mod log_detail;
+pub mod logs;
 pub mod login;
 pub mod not_found;
 pub mod password;

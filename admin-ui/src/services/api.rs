@@ -13,7 +13,9 @@ use poise_core::api::keys::{
     BulkRequest, BulkResult, CheckJob, CheckResult, CreateKeyRequest, ExportedKey, ImportRequest, ImportResult, KeyEvent,
     KeyView, PoolView, StartChecksRequest, UpdateKeyRequest,
 };
+use poise_core::api::logs::{LogDetail, LogHealth, LogPage, Series, Totals};
 use poise_core::api::tokens::{CreateTokenRequest, IssuedToken, TokenView, UpdateTokenRequest};
+use poise_core::pool::shard::KeyStateView;
 use poise_core::api::{ConfigView, Page};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -103,6 +105,8 @@ pub async fn check_job(job: &str) -> Result<CheckJob> { request(Method::GET, &fo
 pub async fn pool() -> Result<PoolView> { request(Method::GET, "/pool", NO_BODY).await }
 pub async fn audit(limit: u32) -> Result<Vec<KeyEvent>> { request(Method::GET, &format!("/audit?limit={limit}"), NO_BODY).await }
 pub async fn key_events(id: i64) -> Result<Vec<KeyEvent>> { request(Method::GET, &format!("/keys/{id}/events"), NO_BODY).await }
+/// Live state from the pool's shards; `None` if the shard has nothing on the key.
+pub async fn key_state(id: i64) -> Result<Option<KeyStateView>> { request(Method::GET, &format!("/keys/{id}/state"), NO_BODY).await }
 
 // Client tokens.
 pub async fn list_tokens() -> Result<Vec<TokenView>> { request(Method::GET, "/tokens", NO_BODY).await }
@@ -114,3 +118,17 @@ pub async fn delete_token(id: i64) -> Result<()> { request(Method::DELETE, &form
 // Configuration. The patch is a JSON object of only the fields to change.
 pub async fn get_config() -> Result<ConfigView> { request(Method::GET, "/config", NO_BODY).await }
 pub async fn update_config(patch: &serde_json::Map<String, serde_json::Value>) -> Result<ConfigView> { request(Method::PATCH, "/config", Some(patch)).await }
+
+// Request log and statistics. `query` is a query string without `?` (see `state::logs` and
+// `state::stats`).
+pub async fn list_logs(query: &str) -> Result<LogPage> { request(Method::GET, &format!("/logs?{query}"), NO_BODY).await }
+pub async fn get_log(id: i64) -> Result<LogDetail> { request(Method::GET, &format!("/logs/{id}"), NO_BODY).await }
+pub async fn log_health() -> Result<LogHealth> { request(Method::GET, "/logs/health", NO_BODY).await }
+pub async fn stats_series(query: String) -> Result<Series> { request(Method::GET, &format!("/stats/series?{query}"), NO_BODY).await }
+pub async fn stats_totals(query: String) -> Result<Totals> { request(Method::GET, &format!("/stats/totals?{query}"), NO_BODY).await }
+
+/// The CSV export of the log under these filters: a plain same-origin link, so the browser
+/// downloads the streamed file itself (with the session cookie).
+pub fn logs_export_url(query: &str) -> String {
+    if query.is_empty() { format!("{API_BASE}/logs/export.csv") } else { format!("{API_BASE}/logs/export.csv?{query}") }
+}

@@ -3,7 +3,9 @@
 
 pub mod config_form;
 pub mod keys;
+pub mod logs;
 pub mod pool;
 pub mod prefs;
 pub mod session;
+pub mod stats;
 pub mod tokens;

@@ -72,6 +72,8 @@ pub async fn run(
                 match respond::pass_through(up, key, raw, &out, env, x).await? {
                     Some(resp) => {
                         record(x, key, status, "", "", started, env);
+                        // Earlier attempts' failures stay in `attempts`; the request succeeded.
+                        x.upstream_class = None;
                         x.record.key_id = Some(key.id);
                         x.record.key_masked = Some(mask_key(&key.key));
                         if failures > 0 && !pctx.pinned {
