@@ -252,7 +252,7 @@ mod tests {
     use super::*;
 
     /// A made-up classic key (39 characters).
-    const CLASSIC: &str = "AIzaSyD3mo_Key-0123456789abcdefghijk9Qz";
+    const CLASSIC: &str = "AIzaSyFAKE_Key-0123456789abcdefghijk9Qz";
     /// A made-up auth key.
     const AUTH: &str = "AQ.Ab8RN6LfakeKey-For_Tests.0123456789xyzTq_w";
 
@@ -275,11 +275,11 @@ mod tests {
             ("AQ.abcdefghijklmnopqrs", false),  // body of 19
             ("AQ.abcdefghijklmnopqrs.", false), // trailing dot is not body
             (&long_auth, false),
-            ("AIzaSyD3mo_Key-0123456789abcdefghijk9Q", false),   // 38
-            ("AIzaSyD3mo_Key-0123456789abcdefghijk9Qzz", false), // 40
-            ("AIzaSyD3mo_Key-0123456789abcdefghijk9Q.", false),  // '.' is not in C
-            (" AIzaSyD3mo_Key-0123456789abcdefghijk9Qz", false), // whitespace is not trimmed
-            ("aizaSyD3mo_Key-0123456789abcdefghijk9Qz", false),
+            ("AIzaSyFAKE_Key-0123456789abcdefghijk9Q", false),   // 38
+            ("AIzaSyFAKE_Key-0123456789abcdefghijk9Qzz", false), // 40
+            ("AIzaSyFAKE_Key-0123456789abcdefghijk9Q.", false),  // '.' is not in C
+            (" AIzaSyFAKE_Key-0123456789abcdefghijk9Qz", false), // whitespace is not trimmed
+            ("aizaSyFAKE_Key-0123456789abcdefghijk9Qz", false),
             ("AQ-abcdefghijklmnopqrstuvwxyz", false),
             ("gp_abcdefghijklmnopqrstuvwxyz", false),
             ("", false),
@@ -292,14 +292,14 @@ mod tests {
     #[test]
     fn strict_spans_respect_boundaries() {
         let cases: &[(&str, &[&str])] = &[
-            ("key=AIzaSyD3mo_Key-0123456789abcdefghijk9Qz;", &[CLASSIC]),
-            ("\"AIzaSyD3mo_Key-0123456789abcdefghijk9Qz\",", &[CLASSIC]),
-            ("1.AIzaSyD3mo_Key-0123456789abcdefghijk9Qz.", &[CLASSIC]),
-            ("xAIzaSyD3mo_Key-0123456789abcdefghijk9Qz", &[]),
+            ("key=AIzaSyFAKE_Key-0123456789abcdefghijk9Qz;", &[CLASSIC]),
+            ("\"AIzaSyFAKE_Key-0123456789abcdefghijk9Qz\",", &[CLASSIC]),
+            ("1.AIzaSyFAKE_Key-0123456789abcdefghijk9Qz.", &[CLASSIC]),
+            ("xAIzaSyFAKE_Key-0123456789abcdefghijk9Qz", &[]),
             ("FAQ.abcdefghijklmnopqrstuvwxyz", &[]),
             ("use AQ.Ab8RN6LfakeKey-For_Tests.0123456789xyzTq_w.", &[AUTH]),
             (
-                "a AIzaSyD3mo_Key-0123456789abcdefghijk9Qz b AQ.Ab8RN6LfakeKey-For_Tests.0123456789xyzTq_w",
+                "a AIzaSyFAKE_Key-0123456789abcdefghijk9Qz b AQ.Ab8RN6LfakeKey-For_Tests.0123456789xyzTq_w",
                 &[CLASSIC, AUTH],
             ),
         ];
@@ -331,7 +331,7 @@ mod tests {
         let cases: &[(&str, &str)] = &[
             ("nothing to see here", "nothing to see here"),
             (
-                "Permission denied: Consumer 'api_key:AIzaSyD3mo_Key-0123456789abcdefghijk9Qz' has been suspended.",
+                "Permission denied: Consumer 'api_key:AIzaSyFAKE_Key-0123456789abcdefghijk9Qz' has been suspended.",
                 "Permission denied: Consumer 'api_key:AIza…k9Qz' has been suspended.",
             ),
             (
@@ -339,16 +339,16 @@ mod tests {
                 "https://generativelanguage.googleapis.com/upload/v1beta/files?upload_id=abc&key=AQ.…Tq_w&upload_protocol=resumable",
             ),
             // URL-encoded: the 'D' of "%3D" glues to the key, which lenient matching ignores.
-            ("q=key%3DAIzaSyD3mo_Key-0123456789abcdefghijk9Qz", "q=key%3DAIza…k9Qz"),
+            ("q=key%3DAIzaSyFAKE_Key-0123456789abcdefghijk9Qz", "q=key%3DAIza…k9Qz"),
             // A longer run is masked as a whole rather than leaking its tail.
-            ("AIzaSyD3mo_Key-0123456789abcdefghijk9Qz-backup", "AIza…ckup"),
+            ("AIzaSyFAKE_Key-0123456789abcdefghijk9Qz-backup", "AIza…ckup"),
             ("AQ.Ab8RN6LfakeKey-For_Tests.0123456789xyzTq_w.", "AQ.…Tq_w."),
             ("AIzaTooShort and AQ.short", "AIzaTooShort and AQ.short"),
             (
-                "two: AIzaSyD3mo_Key-0123456789abcdefghijk9Qz,AIzaSyAnother_Key-abcdefghijklmnopq0000",
+                "two: AIzaSyFAKE_Key-0123456789abcdefghijk9Qz,AIzaSyAnother_Key-abcdefghijklmnopq0000",
                 "two: AIza…k9Qz,AIza…0000",
             ),
-            ("emoji 🔑AIzaSyD3mo_Key-0123456789abcdefghijk9Qz🔑", "emoji 🔑AIza…k9Qz🔑"),
+            ("emoji 🔑AIzaSyFAKE_Key-0123456789abcdefghijk9Qz🔑", "emoji 🔑AIza…k9Qz🔑"),
         ];
         for (input, expected) in cases {
             assert_eq!(redact_secrets(input), *expected, "{input:?}");

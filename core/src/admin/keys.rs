@@ -123,7 +123,7 @@ mod tests {
     use super::*;
 
     // Made-up keys with the real shapes.
-    const K1: &str = "AIzaSyD3mo_Key-0123456789abcdefghijk9Qz";
+    const K1: &str = "AIzaSyFAKE_Key-0123456789abcdefghijk9Qz";
     const K2: &str = "AIzaSyBx7_Fake-Key_for-Tests_0123456789";
     const K3: &str = "AQ.Ab8RN6LfakeKey-For_Tests.0123456789xyzTq_w";
 
@@ -173,11 +173,11 @@ mod tests {
             ),
             (
                 "truncated and over-long keys count as not-a-key",
-                format!("{K1}\nAIzaSyD3mo_Key-0123456789\n{K2}x\nAQ.tooShort\n"),
+                format!("{K1}\nAIzaSyFAKE_Key-0123456789\n{K2}x\nAQ.tooShort\n"),
                 result(&[K1], 0, 3),
             ),
             ("masked key pasted back is not a key", "AIza…k9Qz".to_string(), result(&[], 0, 1)),
-            ("key with its prefix cut off", "SyD3mo_Key-0123456789abcdefghijk9Qz".to_string(), result(&[], 0, 1)),
+            ("key with its prefix cut off", "SyFAKE_Key-0123456789abcdefghijk9Qz".to_string(), result(&[], 0, 1)),
             (
                 "uuids, hashes and words are ignored",
                 "123e4567-e89b-12d3-a456-426614174000 e3b0c44298fc1c149afbf4c8996fb92427ae41e4 hello".to_string(),
