@@ -6,7 +6,7 @@
 //! over the following runs. To add a job, write `async fn job(env, now_ms) -> Result<String>`
 //! and call it from `run`.
 
-use crate::{bindings, clock, store};
+use crate::{clock, store};
 use poise_core::config::Config;
 use poise_core::stats::{DAY_MS, ROLLUP_RETENTION_DAYS};
 use worker::{console_error, console_log, event, Env, ScheduleContext, ScheduledEvent};
@@ -79,11 +79,7 @@ fn report(job: &str, outcome: worker::Result<String>) {
 
 /// The effective config, as the admin API shows it.
 async fn config(env: &Env) -> worker::Result<Config> {
-    let db = store::db(env)?;
-    let rows = store::settings::all(&db).all().await?;
-    let overrides = store::settings::overrides(&rows)?;
-    let upstream = env.var(bindings::UPSTREAM_BASE_URL).ok().map(|v| v.to_string());
-    Ok(Config::effective(upstream.as_deref(), &overrides))
+    store::settings::load(env, &store::db(env)?).await
 }
 
 /// Raw request-log retention: rows older than `log_retention_days`, then the oldest rows

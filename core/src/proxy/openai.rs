@@ -28,15 +28,29 @@ pub fn upstream_path(path: &str, bearer_only: bool) -> Option<String> {
     (openai_only || (models && bearer_only)).then(|| format!("/v1beta/openai/{rest}"))
 }
 
-#[derive(Deserialize)]
-struct ModelField {
-    model: Option<String>,
+/// What the proxy reads from an OpenAI request body (one parse; other fields are skipped).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct BodyFields {
+    /// The model, without a `models/` prefix.
+    pub model: Option<String>,
+    /// `"stream": true`.
+    pub stream: bool,
 }
 
-/// The `model` of an OpenAI request body, without a `models/` prefix.
-pub fn body_model(body: &[u8]) -> Option<String> {
-    let m: ModelField = serde_json::from_slice(body).ok()?;
-    m.model.map(|m| m.strip_prefix("models/").map(str::to_string).unwrap_or(m))
+#[derive(Deserialize)]
+struct RawFields {
+    model: Option<String>,
+    // Any type: a malformed `stream` must not hide the model from the allow-list check.
+    stream: Option<Value>,
+}
+
+/// The fields of an OpenAI request body; defaults for a body that is not a JSON object.
+pub fn body_fields(body: &[u8]) -> BodyFields {
+    let Ok(raw) = serde_json::from_slice::<RawFields>(body) else { return BodyFields::default() };
+    BodyFields {
+        model: raw.model.map(|m| m.strip_prefix("models/").map(str::to_string).unwrap_or(m)),
+        stream: raw.stream == Some(Value::Bool(true)),
+    }
 }
 
 /// Rewrites an upstream error body into OpenAI's shape (`{"error":{"message","type","code"}}`).
@@ -92,9 +106,12 @@ mod tests {
 
     #[test]
     fn body_models() {
-        assert_eq!(body_model(br#"{"model":"models/gemini-2.5-flash","messages":[]}"#).as_deref(), Some("gemini-2.5-flash"));
-        assert_eq!(body_model(br#"{"model":"gemini-2.5-pro"}"#).as_deref(), Some("gemini-2.5-pro"));
-        assert_eq!(body_model(b"not json"), None);
+        let f = body_fields(br#"{"model":"models/gemini-2.5-flash","messages":[],"stream":true}"#);
+        assert_eq!((f.model.as_deref(), f.stream), (Some("gemini-2.5-flash"), true));
+        assert_eq!(body_fields(br#"{"model":"gemini-2.5-pro"}"#).model.as_deref(), Some("gemini-2.5-pro"));
+        assert_eq!(body_fields(b"not json"), BodyFields::default());
+        let odd = body_fields(br#"{"model":"gemini-2.5-pro","stream":"yes"}"#);
+        assert_eq!((odd.model.as_deref(), odd.stream), (Some("gemini-2.5-pro"), false));
     }
 
     #[test]

@@ -21,13 +21,6 @@ const PARALLEL: usize = 4;
 /// How long a finished job's progress stays readable.
 const JOB_TTL_SECS: u64 = 24 * 60 * 60;
 
-async fn config(env: &Env, db: &D1Database) -> Result<Config, ApiError> {
-    let rows = store::settings::all(db).all().await.map_err(|e| internal("settings", e))?;
-    let overrides = store::settings::overrides(&rows).map_err(|e| internal("settings", e))?;
-    let upstream = env.var(bindings::UPSTREAM_BASE_URL).ok().map(|v| v.to_string());
-    Ok(Config::effective(upstream.as_deref(), &overrides))
-}
-
 /// Checks one key against the upstream and records the outcome.
 pub async fn check_key(env: &Env, db: &D1Database, cfg: &Config, id: i64, actor: &str) -> Result<CheckResult, ApiError> {
     let key = q::secret(db, id).await.map_err(|e| internal("key", e))?.ok_or(ApiError::NotFound)?;
@@ -56,12 +49,7 @@ pub async fn check_key(env: &Env, db: &D1Database, cfg: &Config, id: i64, actor:
     match class.as_ref().map(|c| c.class) {
         Some(FailureClass::KeyInvalid) => {
             let reason = class.as_ref().map(|c| c.reason.clone()).unwrap_or_default();
-            stmts.push(
-                db.prepare("UPDATE pool_keys SET status = 'disabled', disabled_reason = ?1, updated_at = ?2 WHERE id = ?3 AND status = 'active'")
-                    .bind(&[reason.as_str().into(), num(now as i64), num(id)])
-                    .map_err(|e| internal("bind", e))?,
-            );
-            stmts.push(event_if_changed(db, id, now, "auto_disabled", &reason, &msg, actor)?);
+            stmts.extend(q::auto_disable_stmts(db, id, &reason, &msg, now, actor).map_err(|e| internal("bind", e))?);
         }
         None if result == "ok" => {
             stmts.push(
@@ -69,7 +57,7 @@ pub async fn check_key(env: &Env, db: &D1Database, cfg: &Config, id: i64, actor:
                     .bind(&[num(now as i64), num(id)])
                     .map_err(|e| internal("bind", e))?,
             );
-            stmts.push(event_if_changed(db, id, now, "recovered", "check", "", actor)?);
+            stmts.push(q::event_if_changed_stmt(db, id, now, "recovered", "check", "", actor).map_err(|e| internal("bind", e))?);
         }
         _ => {}
     }
@@ -78,17 +66,10 @@ pub async fn check_key(env: &Env, db: &D1Database, cfg: &Config, id: i64, actor:
     Ok(CheckResult { id, result, message, checked_at: now })
 }
 
-/// An audit event recorded only if the statement just before changed a row.
-fn event_if_changed(db: &D1Database, id: i64, now: u64, kind: &str, cause: &str, msg: &str, actor: &str) -> Result<worker::D1PreparedStatement, ApiError> {
-    db.prepare("INSERT INTO key_events (key_id, at, kind, cause, message, actor) SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE changes() > 0")
-        .bind(&[num(id), num(now as i64), kind.into(), cause.into(), msg.into(), actor.into()])
-        .map_err(|e| internal("bind", e))
-}
-
 pub async fn check_one(c: Call<'_>) -> Result<Reply, ApiError> {
     let id = c.id_param(0)?;
     let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    let cfg = config(c.env, &db).await?;
+    let cfg = store::settings::load(c.env, &db).await.map_err(|e| internal("settings", e))?;
     Reply::json(200, &check_key(c.env, &db, &cfg, id, &c.actor()).await?)
 }
 
@@ -127,7 +108,7 @@ pub async fn start(mut c: Call<'_>) -> Result<Reply, ApiError> {
     getrandom::getrandom(&mut random).map_err(|e| internal("random", e))?;
     let mut job = CheckJob { job: base64url(&random), total: ids.len() as u32, done: 0, ok: 0, failed: 0, finished: ids.is_empty() };
     save_job(c.env, &job).await?;
-    let cfg = config(c.env, &db).await?;
+    let cfg = store::settings::load(c.env, &db).await.map_err(|e| internal("settings", e))?;
     let env = c.env.clone();
     let actor = c.actor();
     let reply = Reply::json(202, &job)?;

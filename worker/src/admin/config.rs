@@ -4,22 +4,18 @@
 use super::request::{Call, Reply};
 use super::internal;
 use crate::store::{self, keys::num, settings};
-use crate::{bindings, clock};
+use crate::clock;
 use poise_core::api::error::ApiError;
 use poise_core::api::ConfigView;
 use poise_core::config::Config;
 use serde_json::{Map, Value};
 use worker::Env;
 
-fn env_upstream(env: &Env) -> Option<String> {
-    env.var(bindings::UPSTREAM_BASE_URL).ok().map(|v| v.to_string())
-}
-
 async fn current(env: &Env) -> Result<(Map<String, Value>, ConfigView), ApiError> {
     let db = store::db(env).map_err(|e| internal("d1", e))?;
     let rows = settings::all(&db).all().await.map_err(|e| internal("settings", e))?;
     let overrides = settings::overrides(&rows).map_err(|e| internal("settings", e))?;
-    let upstream = env_upstream(env);
+    let upstream = settings::env_upstream(env);
     let view = ConfigView {
         values: Config::effective(upstream.as_deref(), &overrides),
         defaults: Config::defaults(upstream.as_deref()),

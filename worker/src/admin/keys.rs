@@ -279,18 +279,13 @@ async fn apply_bulk(c: &Call<'_>, ids: &[i64], action: &str) -> Result<u32, ApiE
     for chunk in ids.chunks(40) {
         let mut stmts = Vec::new();
         for id in chunk {
-            let (sql, kind) = match action {
-                "enable" => ("UPDATE pool_keys SET enabled = 1, updated_at = ?2 WHERE id = ?1 AND enabled = 0", "enabled"),
-                "disable" => ("UPDATE pool_keys SET enabled = 0, updated_at = ?2 WHERE id = ?1 AND enabled = 1", "disabled"),
-                _ => ("DELETE FROM pool_keys WHERE id = ?1 AND ?2 IS NOT NULL", "deleted"),
+            let (change, kind) = match action {
+                "enable" => (db.prepare("UPDATE pool_keys SET enabled = 1, updated_at = ?2 WHERE id = ?1 AND enabled = 0").bind(&[num(*id), num(now as i64)]), "enabled"),
+                "disable" => (db.prepare("UPDATE pool_keys SET enabled = 0, updated_at = ?2 WHERE id = ?1 AND enabled = 1").bind(&[num(*id), num(now as i64)]), "disabled"),
+                _ => (db.prepare("DELETE FROM pool_keys WHERE id = ?1").bind(&[num(*id)]), "deleted"),
             };
-            stmts.push(db.prepare(sql).bind(&[num(*id), num(now as i64)]).map_err(|e| internal("bind", e))?);
-            // `changes()` is the row count of the statement just before, in the same transaction.
-            stmts.push(
-                db.prepare("INSERT INTO key_events (key_id, at, kind, cause, message, actor) SELECT ?1, ?2, ?3, 'admin', '', ?4 WHERE changes() > 0")
-                    .bind(&[num(*id), num(now as i64), kind.into(), actor.as_str().into()])
-                    .map_err(|e| internal("bind", e))?,
-            );
+            stmts.push(change.map_err(|e| internal("bind", e))?);
+            stmts.push(q::event_if_changed_stmt(&db, *id, now, kind, "admin", "", &actor).map_err(|e| internal("bind", e))?);
         }
         let results = db.batch(stmts).await.map_err(|e| internal("bulk", e))?;
         affected += results

@@ -36,9 +36,7 @@ async fn with_default_cap(env: &worker::Env, mut key: PoolKey) -> Result<PoolKey
 
 async fn default_cap(env: &worker::Env) -> Result<u32, ApiError> {
     let db = store::db(env).map_err(|e| internal("d1", e))?;
-    let rows = store::settings::all(&db).all().await.map_err(|e| internal("settings", e))?;
-    let overrides = store::settings::overrides(&rows).map_err(|e| internal("settings", e))?;
-    Ok(poise_core::config::Config::effective(None, &overrides).key_rpm_default)
+    Ok(store::settings::load(env, &db).await.map_err(|e| internal("settings", e))?.key_rpm_default)
 }
 
 pub async fn view(c: Call<'_>) -> Result<Reply, ApiError> {

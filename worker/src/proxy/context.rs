@@ -17,10 +17,6 @@ pub struct ProxyContext {
     pub pinned: bool,
 }
 
-fn env_upstream(env: &Env) -> Option<String> {
-    env.var(crate::bindings::UPSTREAM_BASE_URL).ok().map(|v| v.to_string())
-}
-
 /// Token, config and usable keys in one D1 batch.
 pub async fn load(env: &Env, token: &str) -> Result<ProxyContext, GatewayError> {
     let db = store::db(env).map_err(|e| log_internal("d1 binding", &e))?;
@@ -33,9 +29,9 @@ pub async fn load(env: &Env, token: &str) -> Result<ProxyContext, GatewayError> 
     let results = db.batch(stmts).await.map_err(|e| log_internal("load context", &e))?;
     let row = results[0].results::<TokenRow>().map_err(|e| log_internal("token row", &e))?.into_iter().next();
     let token = auth::authorise(row, &hash, crate::clock::now_ms(env))?;
-    let overrides = settings::overrides(&results[1]).map_err(|e| log_internal("settings", &e))?;
+    let config = settings::effective(env, &results[1]).map_err(|e| log_internal("settings", &e))?;
     let keys = results[2].results::<PoolKey>().map_err(|e| log_internal("keys", &e))?;
-    Ok(ProxyContext { token: Some(token), config: Config::effective(env_upstream(env).as_deref(), &overrides), keys, pinned: false })
+    Ok(ProxyContext { token: Some(token), config, keys, pinned: false })
 }
 
 /// The key that started upload `upload_id`, if it is recorded and still usable.
@@ -58,7 +54,6 @@ pub async fn load_config(env: &Env) -> Result<Config, GatewayError> {
 /// Context for a credential-less upload chunk: config only; the caller supplies the key.
 pub async fn load_without_token(env: &Env) -> Result<ProxyContext, GatewayError> {
     let db = store::db(env).map_err(|e| log_internal("d1 binding", &e))?;
-    let rows = settings::all(&db).all().await.map_err(|e| log_internal("settings", &e))?;
-    let overrides = settings::overrides(&rows).map_err(|e| log_internal("settings", &e))?;
-    Ok(ProxyContext { token: None, config: Config::effective(env_upstream(env).as_deref(), &overrides), keys: Vec::new(), pinned: false })
+    let config = settings::load(env, &db).await.map_err(|e| log_internal("settings", &e))?;
+    Ok(ProxyContext { token: None, config, keys: Vec::new(), pinned: false })
 }

@@ -104,16 +104,17 @@ async fn run(
     let outbound = Outbound::prepare(req, raw, &upstream_path, openai_path.is_some(), &pctx.config)
         .await
         .map_err(|e| log_internal("prepare", &e))?;
-    let model = match (&openai_path, &outbound.body) {
-        (Some(_), OutboundBody::Bytes(b)) => openai::body_model(b),
-        (Some(p), _) => route::model_of(p),
-        (None, _) => route::model_of(&raw.path),
+    let fields = match (&openai_path, &outbound.body) {
+        (Some(_), OutboundBody::Bytes(b)) => openai::body_fields(b),
+        (Some(p), _) => openai::BodyFields { model: route::model_of(p), stream: false },
+        (None, _) => openai::BodyFields { model: route::model_of(&raw.path), stream: false },
     };
+    let model = fields.model;
     x.record.model = model.clone();
     if let OutboundBody::Bytes(b) = &outbound.body {
         x.record.request_body = x.logged_body(b);
     }
-    x.record.stream = route::is_streaming(&raw.path, &raw.query) || matches!(&outbound.body, OutboundBody::Bytes(b) if openai_path.is_some() && is_openai_stream(b));
+    x.record.stream = fields.stream || route::is_streaming(&raw.path, &raw.query);
 
     if let Some(t) = &pctx.token {
         if !model_allowed(&t.allowed_models(), model.as_deref()) {
@@ -172,14 +173,6 @@ async fn route_to_owner(env: &Env, pctx: &mut context::ProxyContext, out: &Outbo
         pctx.keys = vec![owner];
     }
     Ok(())
-}
-
-fn is_openai_stream(body: &[u8]) -> bool {
-    #[derive(serde::Deserialize)]
-    struct S {
-        stream: Option<bool>,
-    }
-    serde_json::from_slice::<S>(body).ok().and_then(|s| s.stream).unwrap_or(false)
 }
 
 /// Logs an internal failure (never sent to the client) and maps it.

@@ -180,14 +180,7 @@ async fn act_on(f: &Failure, key: &PoolKey, model: &str, pool: &Pool, ctx: &Cont
 /// Disables a key the upstream called dead, with its reason in the audit trail.
 async fn disable_key(env: &Env, key_id: i64, reason: &str, message: &str, now: u64) -> worker::Result<()> {
     let db = store::db(env)?;
-    let update = db
-        .prepare("UPDATE pool_keys SET status = 'disabled', disabled_reason = ?1, updated_at = ?2 WHERE id = ?3 AND status = 'active'")
-        .bind(&[reason.into(), store::keys::num(now as i64), store::keys::num(key_id)])?;
-    let event = db
-        .prepare("INSERT INTO key_events (key_id, at, kind, cause, message, actor) SELECT ?1, ?2, 'auto_disabled', ?3, ?4, 'pool' WHERE changes() > 0")
-        .bind(&[store::keys::num(key_id), store::keys::num(now as i64), reason.into(), message.into()])?;
-    db.batch(vec![update, event]).await?;
-    Ok(())
+    db.batch(store::keys::auto_disable_stmts(&db, key_id, reason, message, now, "pool")?).await.map(|_| ())
 }
 
 /// Records a pool-wide alert (region block, gateway fault) for the admin, at most once per

@@ -160,3 +160,20 @@ pub fn touch_stmt(db: &D1Database, key_id: i64, at: u64) -> worker::Result<D1Pre
     db.prepare("UPDATE pool_keys SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1 - 60000)")
         .bind(&[num(at as i64), num(key_id)])
 }
+
+/// An audit event recorded only if the statement just before it (in the same batch)
+/// changed a row.
+pub fn event_if_changed_stmt(db: &D1Database, key_id: i64, now: u64, kind: &str, cause: &str, message: &str, actor: &str) -> worker::Result<D1PreparedStatement> {
+    db.prepare("INSERT INTO key_events (key_id, at, kind, cause, message, actor) SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE changes() > 0")
+        .bind(&[num(key_id), num(now as i64), kind.into(), cause.into(), message.into(), actor.into()])
+}
+
+/// Disables a key the upstream called dead, with its reason, and records `auto_disabled`
+/// (only when it was active): run the two statements in one batch.
+pub fn auto_disable_stmts(db: &D1Database, key_id: i64, reason: &str, message: &str, now: u64, actor: &str) -> worker::Result<Vec<D1PreparedStatement>> {
+    Ok(vec![
+        db.prepare("UPDATE pool_keys SET status = 'disabled', disabled_reason = ?1, updated_at = ?2 WHERE id = ?3 AND status = 'active'")
+            .bind(&[reason.into(), num(now as i64), num(key_id)])?,
+        event_if_changed_stmt(db, key_id, now, "auto_disabled", reason, message, actor)?,
+    ])
+}
