@@ -127,7 +127,11 @@ pub fn reason_label<'a>(s: &'static Strings, reason: &'a str) -> &'a str {
 
 /// A check result: `ok` or a failure class.
 pub fn check_label<'a>(s: &'static Strings, result: &'a str) -> &'a str {
-    if result == "ok" { s.check_ok } else { reason_label(s, result) }
+    if result == "ok" {
+        s.check_ok
+    } else {
+        reason_label(s, result)
+    }
 }
 
 /// The failure class of a logged request: the gateway's own errors, a broken stream, or an
@@ -1070,7 +1074,12 @@ mod tests {
         let e = ApiClientError::TooManyRequests { retry_after_s: 7 };
         assert_eq!(error_text(&EN, &e), "Too many attempts, try again in 7 s");
         assert_eq!(error_text(&ZH, &e), "尝试次数过多，请 7 秒后再试");
-        let conflict = ApiClientError::from_response(409, None, r#"{"error":{"code":"conflict","message":"already there"}}"#, true);
+        let conflict = ApiClientError::from_response(
+            409,
+            None,
+            r#"{"error":{"code":"conflict","message":"already there"}}"#,
+            true,
+        );
         assert_eq!(error_text(&EN, &conflict), "already there");
     }
 }

@@ -30,7 +30,11 @@ fn local_parts(ms: u64) -> (u32, u32, u32, u32, u32) {
 pub fn fmt_short_time(ms: u64) -> String {
     let (mo, d, h, mi, s) = local_parts(ms);
     let (tmo, td, ..) = local_parts(now_ms());
-    if (mo, d) == (tmo, td) { format!("{h:02}:{mi:02}:{s:02}") } else { format!("{mo}/{d} {h:02}:{mi:02}:{s:02}") }
+    if (mo, d) == (tmo, td) {
+        format!("{h:02}:{mi:02}:{s:02}")
+    } else {
+        format!("{mo}/{d} {h:02}:{mi:02}:{s:02}")
+    }
 }
 
 /// `14:00`: the local start of an hour bucket.
@@ -48,7 +52,14 @@ pub fn fmt_day_hour(ms: u64) -> String {
 /// A timestamp as the local `YYYY-MM-DDTHH:MM` an `<input type="datetime-local">` shows.
 pub fn datetime_input_value(ms: u64) -> String {
     let d = js_sys::Date::new(&JsValue::from_f64(ms as f64));
-    format!("{:04}-{:02}-{:02}T{:02}:{:02}", d.get_full_year(), d.get_month() + 1, d.get_date(), d.get_hours(), d.get_minutes())
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date(),
+        d.get_hours(),
+        d.get_minutes()
+    )
 }
 
 /// The Unix ms of a local `YYYY-MM-DDTHH:MM` (from `<input type="datetime-local">`).

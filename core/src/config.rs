@@ -173,7 +173,11 @@ fn parse_origin(url: &str) -> Option<(&str, &str, &str)> {
         &authority[..authority.find(']')? + 1]
     } else {
         authority.rsplit_once(':').map_or(authority, |(h, port)| {
-            if port.bytes().all(|b| b.is_ascii_digit()) { h } else { authority }
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                h
+            } else {
+                authority
+            }
         })
     };
     Some((scheme, host, &rest[end..]))
@@ -233,9 +237,15 @@ mod tests {
     #[test]
     fn wrong_types_and_ranges() {
         let mut c = Config::defaults(None);
-        for bad in [json!({"max_attempts": "3"}), json!({"max_attempts": 3.5}), json!({"max_attempts": -1}),
-                    json!({"request_timeout_ms": 10}), json!({"cors_allowed_origins": "https://a"}),
-                    json!({"cors_allowed_origins": ["https://a/path"]}), json!({"upstream_base_url": 5})] {
+        for bad in [
+            json!({"max_attempts": "3"}),
+            json!({"max_attempts": 3.5}),
+            json!({"max_attempts": -1}),
+            json!({"request_timeout_ms": 10}),
+            json!({"cors_allowed_origins": "https://a"}),
+            json!({"cors_allowed_origins": ["https://a/path"]}),
+            json!({"upstream_base_url": 5}),
+        ] {
             assert!(c.apply(&obj(bad.clone())).is_err(), "{bad} must fail");
         }
     }

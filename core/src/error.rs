@@ -115,7 +115,11 @@ impl GatewayError {
                 h.push(("x-gateway-limit", (*limit).to_string()));
                 h.push(("retry-after", retry_after_secs(*retry_after_ms).to_string()));
             }
-            Self::Unauthenticated(_) | Self::Forbidden(_) | Self::NotFound | Self::BadRequest(_) | Self::PayloadTooLarge { .. } => {
+            Self::Unauthenticated(_)
+            | Self::Forbidden(_)
+            | Self::NotFound
+            | Self::BadRequest(_)
+            | Self::PayloadTooLarge { .. } => {
                 h.push(("x-should-retry", "false".to_string()));
             }
             _ => {}

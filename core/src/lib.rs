@@ -5,14 +5,14 @@
 //! crate adapts these functions to D1, KV, Durable Objects and `fetch`.
 
 pub mod admin;
-pub mod pool;
-pub mod redact;
+pub mod api;
 pub mod config;
 pub mod error;
-pub mod proxy;
-pub mod token;
-pub mod api;
-pub mod stream;
 pub mod log;
-pub mod stats;
 pub mod policy;
+pub mod pool;
+pub mod proxy;
+pub mod redact;
+pub mod stats;
+pub mod stream;
+pub mod token;

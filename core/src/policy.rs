@@ -73,7 +73,11 @@ impl TokenUsage {
         }
         if let Some(rpm) = limits.rpm.filter(|r| *r > 0) {
             let b = self.minute.get_or_insert_with(|| Bucket::full(rpm, now_ms));
-            let d = try_acquire(b, rpm, rpm, 60_000, 1, now_ms, Mode::Consume).unwrap_or(Decision { allowed: false, wait_ms: 60_000, remaining: 0 });
+            let d = try_acquire(b, rpm, rpm, 60_000, 1, now_ms, Mode::Consume).unwrap_or(Decision {
+                allowed: false,
+                wait_ms: 60_000,
+                remaining: 0,
+            });
             if !d.allowed {
                 return Err(Refusal { limit: "token-rpm", retry_after_ms: d.wait_ms });
             }

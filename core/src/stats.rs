@@ -104,7 +104,11 @@ pub fn percentiles(values: &mut [u64]) -> Option<Percentiles> {
 
 /// Sampling stride that brings `count` rows down to at most `cap` (1 = every row).
 pub fn sample_stride(count: u64, cap: u64) -> u64 {
-    if cap == 0 || count <= cap { 1 } else { count.div_ceil(cap) }
+    if cap == 0 || count <= cap {
+        1
+    } else {
+        count.div_ceil(cap)
+    }
 }
 
 /// One CSV cell (RFC 4180): quoted when it holds a comma, quote, CR or LF, with quotes doubled.

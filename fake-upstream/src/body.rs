@@ -73,10 +73,7 @@ impl Body for FakeBody {
     type Data = Bytes;
     type Error = Dropped;
 
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Dropped>>> {
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Dropped>>> {
         match self.get_mut() {
             FakeBody::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
             FakeBody::Stream(s) => s.poll_next(cx),

@@ -39,10 +39,7 @@ fn ok() -> Resp {
 }
 
 fn fail(status: StatusCode, message: String) -> Resp {
-    respond::json(
-        status,
-        serde_json::to_vec(&json!({"ok": false, "error": message})).unwrap_or_default(),
-    )
+    respond::json(status, serde_json::to_vec(&json!({"ok": false, "error": message})).unwrap_or_default())
 }
 
 /// `{"rules":[Rule,…]}`: all rules are validated first; on any error none is added.

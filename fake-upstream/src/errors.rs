@@ -57,12 +57,7 @@ pub fn error_body(code: u16, status: &str, message: &str, details: Option<Value>
 }
 
 /// The OpenAI-compat layer's array-wrapped error `[{"error":{…}}]`.
-pub fn openai_error_body(
-    code: u16,
-    status: &str,
-    message: &str,
-    details: Option<Value>,
-) -> Vec<u8> {
+pub fn openai_error_body(code: u16, status: &str, message: &str, details: Option<Value>) -> Vec<u8> {
     pretty(&json!([error_value(code, status, message, details)]))
 }
 
@@ -118,9 +113,7 @@ pub struct PresetCtx<'a> {
 impl<'a> PresetCtx<'a> {
     pub fn new(req: &'a Incoming, native: Option<&NativePath<'a>>, retry_delay: &'a str) -> Self {
         PresetCtx {
-            model: native
-                .and_then(|n| n.model_id())
-                .unwrap_or("gemini-2.5-flash"),
+            model: native.and_then(|n| n.model_id()).unwrap_or("gemini-2.5-flash"),
             version: native.map_or("v1beta", |n| n.version),
             method: native.and_then(|n| n.method).unwrap_or("generateContent"),
             key: req.key.as_deref().unwrap_or(""),
@@ -139,11 +132,7 @@ pub struct Preset {
 }
 
 fn err(code: u16, body: Vec<u8>) -> Preset {
-    Preset {
-        status: StatusCode::from_u16(code).expect("valid status"),
-        body,
-        content_type: JSON_UTF8,
-    }
+    Preset { status: StatusCode::from_u16(code).expect("valid status"), body, content_type: JSON_UTF8 }
 }
 
 /// Build the named preset; `None` for an unknown name (rules are validated against [`PRESETS`]).
@@ -303,9 +292,7 @@ fn consumer_suspended(key: &str) -> Vec<u8> {
 }
 
 fn service_disabled() -> Vec<u8> {
-    let url = format!(
-        "https://console.developers.google.com/apis/api/{SERVICE}/overview?project={PROJECT}"
-    );
+    let url = format!("https://console.developers.google.com/apis/api/{SERVICE}/overview?project={PROJECT}");
     let message = format!(
         "Generative Language API has not been used in project {PROJECT} before or it is disabled. \
          Enable it by visiting {url} then retry. If you enabled this API recently, wait a few minutes \
@@ -385,17 +372,9 @@ fn empty_candidates(c: &PresetCtx<'_>) -> Preset {
         let mut body = b"data: ".to_vec();
         body.extend_from_slice(&compact);
         body.extend_from_slice(b"\r\n\r\n");
-        Preset {
-            status: StatusCode::OK,
-            body,
-            content_type: "text/event-stream",
-        }
+        Preset { status: StatusCode::OK, body, content_type: "text/event-stream" }
     } else {
-        Preset {
-            status: StatusCode::OK,
-            body: compact,
-            content_type: JSON_UTF8,
-        }
+        Preset { status: StatusCode::OK, body: compact, content_type: JSON_UTF8 }
     }
 }
 
@@ -432,22 +411,15 @@ mod tests {
         let v: Value = serde_json::from_slice(&preset("quota_rpd", &ctx()).unwrap().body).unwrap();
         let d = &v["error"]["details"];
         assert_eq!(d[0]["violations"][0]["quotaId"], QUOTA_RPD);
-        assert_eq!(
-            d[0]["violations"][0]["quotaDimensions"]["model"],
-            "gemini-2.5-pro"
-        );
+        assert_eq!(d[0]["violations"][0]["quotaDimensions"]["model"], "gemini-2.5-pro");
         assert_eq!(d[2]["retryDelay"], "7s");
-        let v: Value =
-            serde_json::from_slice(&preset("service_blocked", &ctx()).unwrap().body).unwrap();
+        let v: Value = serde_json::from_slice(&preset("service_blocked", &ctx()).unwrap().body).unwrap();
         assert!(v["error"]["message"]
             .as_str()
             .unwrap()
             .contains("google.ai.generativelanguage.v1.GenerativeService.StreamGenerateContent"));
         let z: Value = serde_json::from_slice(&preset("quota_zero", &ctx()).unwrap().body).unwrap();
-        assert!(z["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("limit: 0,"));
+        assert!(z["error"]["message"].as_str().unwrap().contains("limit: 0,"));
         assert_eq!(z["error"]["details"][0]["violations"][0]["quotaValue"], "0");
     }
 }

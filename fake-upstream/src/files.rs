@@ -43,10 +43,9 @@ impl Resources {
 
     /// The 403 body if `body` names a `files/<id>` or `cachedContents/<id>` of another key.
     fn foreign_reference(&self, body: &[u8], key: &str) -> Option<Vec<u8>> {
-        for (needle, map, kind) in [
-            (&b"files/"[..], &self.files, "File"),
-            (&b"cachedContents/"[..], &self.caches, "CachedContent"),
-        ] {
+        for (needle, map, kind) in
+            [(&b"files/"[..], &self.files, "File"), (&b"cachedContents/"[..], &self.caches, "CachedContent")]
+        {
             if map.is_empty() {
                 continue;
             }
@@ -73,10 +72,8 @@ fn ids_after<'a>(hay: &'a [u8], needle: &'a [u8]) -> impl Iterator<Item = &'a st
                 continue;
             }
             let start = at + needle.len();
-            let len = hay[start..]
-                .iter()
-                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-' || **b == b'_')
-                .count();
+            let len =
+                hay[start..].iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'-' || **b == b'_').count();
             if len > 0 {
                 pos = start + len;
                 // The id bytes are ASCII, hence valid UTF-8.
@@ -94,19 +91,10 @@ pub fn check_references(state: &State, req: &Incoming, key: &str) -> Option<Resp
 }
 
 fn upload_command(req: &Incoming) -> String {
-    req.header("x-goog-upload-command")
-        .unwrap_or("")
-        .to_ascii_lowercase()
+    req.header("x-goog-upload-command").unwrap_or("").to_ascii_lowercase()
 }
 
-fn file_json(
-    state: &State,
-    version: &str,
-    id: &str,
-    mime: &str,
-    size: u64,
-    display: Option<&str>,
-) -> Value {
+fn file_json(state: &State, version: &str, id: &str, mime: &str, size: u64, display: Option<&str>) -> Value {
     let mut f = json!({
         "name": format!("files/{id}"),
         "mimeType": mime,
@@ -137,24 +125,9 @@ pub fn upload_start(state: &State, req: &Incoming, n: &NativePath<'_>, key: &str
 
     if !upload_command(req).contains("start") {
         // One-shot upload: the body is the file.
-        let mime = req
-            .header("content-type")
-            .unwrap_or("application/octet-stream");
-        let file = file_json(
-            state,
-            n.version,
-            &file_id,
-            mime,
-            req.body.len() as u64,
-            None,
-        );
-        state.resources().files.insert(
-            file_id,
-            Owned {
-                owner: key.to_owned(),
-                json: file.clone(),
-            },
-        );
+        let mime = req.header("content-type").unwrap_or("application/octet-stream");
+        let file = file_json(state, n.version, &file_id, mime, req.body.len() as u64, None);
+        state.resources().files.insert(file_id, Owned { owner: key.to_owned(), json: file.clone() });
         return respond::ok_json(serde_json::to_vec(&json!({ "file": file })).unwrap_or_default());
     }
 
@@ -164,10 +137,8 @@ pub fn upload_start(state: &State, req: &Incoming, n: &NativePath<'_>, key: &str
         .unwrap_or("application/octet-stream")
         .to_owned();
     let upload_id = format!("fake-upload-{serial}");
-    let mut url = format!(
-        "{}/upload/{}/files?upload_id={upload_id}&upload_protocol=resumable",
-        state.base_url, n.version
-    );
+    let mut url =
+        format!("{}/upload/{}/files?upload_id={upload_id}&upload_protocol=resumable", state.base_url, n.version);
     // Google reportedly echoes `?key=` into the upload URL; the gateway must strip it.
     if let Some(raw_key) = req.query().and_then(|q| raw_param(q, "key")) {
         url.push_str("&key=");
@@ -175,14 +146,7 @@ pub fn upload_start(state: &State, req: &Incoming, n: &NativePath<'_>, key: &str
     }
     state.resources().uploads.insert(
         upload_id,
-        Upload {
-            owner: key.to_owned(),
-            version: n.version.to_owned(),
-            file_id,
-            mime,
-            display_name,
-            received: 0,
-        },
+        Upload { owner: key.to_owned(), version: n.version.to_owned(), file_id, mime, display_name, received: 0 },
     );
     let r = respond::empty_ok();
     let r = respond::header(r, "x-goog-upload-url", &url);
@@ -204,10 +168,7 @@ pub fn upload_chunk(state: &State, req: &Incoming, upload_id: &str) -> Resp {
     let command = upload_command(req);
     let mut res = state.resources();
     let Some(up) = res.uploads.get_mut(upload_id) else {
-        return respond::error(
-            404,
-            error_body(404, "NOT_FOUND", "Upload session not found.", None),
-        );
+        return respond::error(404, error_body(404, "NOT_FOUND", "Upload session not found.", None));
     };
     if command.contains("cancel") {
         res.uploads.remove(upload_id);
@@ -218,21 +179,8 @@ pub fn upload_chunk(state: &State, req: &Incoming, upload_id: &str) -> Resp {
     }
     if command.contains("finalize") {
         let up = res.uploads.remove(upload_id).expect("present");
-        let file = file_json(
-            state,
-            &up.version,
-            &up.file_id,
-            &up.mime,
-            up.received,
-            up.display_name.as_deref(),
-        );
-        res.files.insert(
-            up.file_id,
-            Owned {
-                owner: up.owner,
-                json: file.clone(),
-            },
-        );
+        let file = file_json(state, &up.version, &up.file_id, &up.mime, up.received, up.display_name.as_deref());
+        res.files.insert(up.file_id, Owned { owner: up.owner, json: file.clone() });
         drop(res);
         let r = respond::ok_json(serde_json::to_vec(&json!({ "file": file })).unwrap_or_default());
         return respond::header(r, "x-goog-upload-status", "final");
@@ -244,15 +192,7 @@ pub fn upload_chunk(state: &State, req: &Incoming, upload_id: &str) -> Resp {
         return respond::header(r, "x-goog-upload-size-received", &received);
     }
     drop(res);
-    respond::error(
-        400,
-        error_body(
-            400,
-            "INVALID_ARGUMENT",
-            "Invalid or missing X-Goog-Upload-Command.",
-            None,
-        ),
-    )
+    respond::error(400, error_body(400, "INVALID_ARGUMENT", "Invalid or missing X-Goog-Upload-Command.", None))
 }
 
 /// `/{v}/files…`: list, get and delete, scoped to the key's files.
@@ -273,13 +213,7 @@ pub fn caches_api(state: &State, req: &Incoming, n: &NativePath<'_>, key: &str) 
         if let Some(d) = body["displayName"].as_str() {
             cache["displayName"] = json!(d);
         }
-        state.resources().caches.insert(
-            id,
-            Owned {
-                owner: key.to_owned(),
-                json: cache.clone(),
-            },
-        );
+        state.resources().caches.insert(id, Owned { owner: key.to_owned(), json: cache.clone() });
         return respond::ok_json(serde_json::to_vec(&cache).unwrap_or_default());
     }
     owned_api(state, req, n, key, Kind::Cache)
@@ -326,11 +260,8 @@ fn owned_api(state: &State, req: &Incoming, n: &NativePath<'_>, key: &str, kind:
         };
         return respond::ok_json(serde_json::to_vec(&list).unwrap_or_default());
     }
-    let Some(id) = n
-        .resource
-        .strip_prefix(kind.collection())
-        .and_then(|r| r.strip_prefix('/'))
-        .filter(|id| !id.contains('/'))
+    let Some(id) =
+        n.resource.strip_prefix(kind.collection()).and_then(|r| r.strip_prefix('/')).filter(|id| !id.contains('/'))
     else {
         return respond::error(404, not_found());
     };
@@ -362,15 +293,8 @@ mod tests {
 
     #[test]
     fn finds_ids() {
-        let body =
-            br#"{"fileUri":"http://x/v1beta/files/abc-1","c":"cachedContents/z_9","f":"files/"}"#;
-        assert_eq!(
-            ids_after(body, b"files/").collect::<Vec<_>>(),
-            vec!["abc-1"]
-        );
-        assert_eq!(
-            ids_after(body, b"cachedContents/").collect::<Vec<_>>(),
-            vec!["z_9"]
-        );
+        let body = br#"{"fileUri":"http://x/v1beta/files/abc-1","c":"cachedContents/z_9","f":"files/"}"#;
+        assert_eq!(ids_after(body, b"files/").collect::<Vec<_>>(), vec!["abc-1"]);
+        assert_eq!(ids_after(body, b"cachedContents/").collect::<Vec<_>>(), vec!["z_9"]);
     }
 }

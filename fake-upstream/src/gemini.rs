@@ -41,17 +41,11 @@ pub fn handle(state: &State, req: &Incoming, n: NativePath<'_>) -> Resp {
     }
     let r = n.resource;
     if r == "models" && n.method.is_none() {
-        return if req.method == Method::GET {
-            models_list()
-        } else {
-            respond::error(404, not_found())
-        };
+        return if req.method == Method::GET { models_list() } else { respond::error(404, not_found()) };
     }
     if let Some(model) = n.model_id() {
         return match n.method {
-            None if req.method == Method::GET && r.starts_with("models/") => {
-                model_get(model, n.version)
-            }
+            None if req.method == Method::GET && r.starts_with("models/") => model_get(model, n.version),
             Some(m) if req.method == Method::POST => model_method(state, req, &n, model, m, &key),
             _ => respond::error(404, not_found()),
         };
@@ -75,22 +69,12 @@ fn authenticate(req: &Incoming) -> Result<String, (u16, Vec<u8>)> {
         return Err((403, errors::unregistered()));
     };
     if key.contains("INVALID") {
-        return Err((
-            400,
-            key_invalid("API key not valid. Please pass a valid API key."),
-        ));
+        return Err((400, key_invalid("API key not valid. Please pass a valid API key.")));
     }
     Ok(key)
 }
 
-fn model_method(
-    state: &State,
-    req: &Incoming,
-    n: &NativePath<'_>,
-    model: &str,
-    method: &str,
-    key: &str,
-) -> Resp {
+fn model_method(state: &State, req: &Incoming, n: &NativePath<'_>, model: &str, method: &str, key: &str) -> Resp {
     match method {
         "generateContent" | "streamGenerateContent" => {
             if let Some(denied) = files::check_references(state, req, key) {
@@ -123,14 +107,10 @@ struct Gen {
 impl Gen {
     fn new(req: &Incoming, model: &str) -> Self {
         let model = serde_json::to_string(model).unwrap_or_else(|_| "\"\"".to_owned());
-        let int_enums = req
-            .query()
-            .is_some_and(|q| q.contains("enum-encoding%3Dint") || q.contains("enum-encoding=int"));
+        let int_enums =
+            req.query().is_some_and(|q| q.contains("enum-encoding%3Dint") || q.contains("enum-encoding=int"));
         Gen {
-            tail: format!(
-                r#""modelVersion":{model},"responseId":"fake-{}"}}"#,
-                req.seq
-            ),
+            tail: format!(r#""modelVersion":{model},"responseId":"fake-{}"}}"#, req.seq),
             stop: if int_enums { "1" } else { r#""STOP""# },
         }
     }
@@ -160,19 +140,9 @@ impl Gen {
 
     /// `data: {…}\r\n\r\n` ×3, 20 ms apart.
     fn sse(&self) -> Resp {
-        let chunks = (0..STREAM_TEXTS.len())
-            .map(|i| {
-                (
-                    gap(i),
-                    Bytes::from(format!("data: {}\r\n\r\n", self.item(i))),
-                )
-            })
-            .collect();
-        respond::with_type(
-            StatusCode::OK,
-            "text/event-stream",
-            FakeBody::stream(chunks, End::Finish, false),
-        )
+        let chunks =
+            (0..STREAM_TEXTS.len()).map(|i| (gap(i), Bytes::from(format!("data: {}\r\n\r\n", self.item(i))))).collect();
+        respond::with_type(StatusCode::OK, "text/event-stream", FakeBody::stream(chunks, End::Finish, false))
     }
 
     /// `[{…}`, `,\r\n{…}`, …, `]`, items 20 ms apart.
@@ -184,11 +154,7 @@ impl Gen {
             })
             .collect();
         chunks.push_back((Duration::ZERO, Bytes::from_static(b"]")));
-        respond::with_type(
-            StatusCode::OK,
-            errors::JSON_UTF8,
-            FakeBody::stream(chunks, End::Finish, false),
-        )
+        respond::with_type(StatusCode::OK, errors::JSON_UTF8, FakeBody::stream(chunks, End::Finish, false))
     }
 }
 
@@ -207,15 +173,7 @@ fn batch_embed(req: &Incoming) -> Resp {
         requests: Vec<IgnoredAny>,
     }
     let Ok(batch) = serde_json::from_slice::<Batch>(&req.body) else {
-        return respond::error(
-            400,
-            error_body(
-                400,
-                "INVALID_ARGUMENT",
-                "Invalid JSON payload received.",
-                None,
-            ),
-        );
+        return respond::error(400, error_body(400, "INVALID_ARGUMENT", "Invalid JSON payload received.", None));
     };
     let one = r#"{"values":[0.1,0.2,0.3]}"#;
     let mut body = String::with_capacity(16 + batch.requests.len() * (one.len() + 1));
@@ -262,9 +220,7 @@ fn models() -> &'static [Value] {
 
 fn models_list() -> Resp {
     static BODY: OnceLock<Bytes> = OnceLock::new();
-    let body = BODY.get_or_init(|| {
-        Bytes::from(serde_json::to_vec(&json!({ "models": models() })).unwrap_or_default())
-    });
+    let body = BODY.get_or_init(|| Bytes::from(serde_json::to_vec(&json!({ "models": models() })).unwrap_or_default()));
     respond::ok_json(body.clone())
 }
 

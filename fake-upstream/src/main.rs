@@ -103,8 +103,7 @@ fn parse_addr() -> Result<SocketAddr, String> {
             return Err(format!("unknown argument {arg:?}"));
         }
     }
-    addr.parse()
-        .map_err(|e| format!("bad --addr {addr:?}: {e}"))
+    addr.parse().map_err(|e| format!("bad --addr {addr:?}: {e}"))
 }
 
 fn main() -> ExitCode {
@@ -115,11 +114,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     let result = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;

@@ -14,19 +14,12 @@ use crate::request::Incoming;
 use crate::respond::{self, Resp};
 
 const DEFAULT_MODEL: &str = "gemini-2.5-flash";
-const MODEL_IDS: [&str; 3] = [
-    "models/gemini-2.5-flash",
-    "models/gemini-2.5-pro",
-    "models/text-embedding-004",
-];
+const MODEL_IDS: [&str; 3] = ["models/gemini-2.5-flash", "models/gemini-2.5-pro", "models/text-embedding-004"];
 
 /// Answer a request under `/v1beta/openai/`; `rest` is the path after `openai/`.
 pub fn handle(req: &Incoming, rest: &str) -> Resp {
     let Some(key) = req.bearer() else {
-        return respond::error(
-            401,
-            openai_error_body(401, "UNAUTHENTICATED", UNAUTHENTICATED_MSG, None),
-        );
+        return respond::error(401, openai_error_body(401, "UNAUTHENTICATED", UNAUTHENTICATED_MSG, None));
     };
     if key.contains("INVALID") {
         return respond::error(400, openai_key_invalid());
@@ -45,28 +38,15 @@ pub fn handle(req: &Incoming, rest: &str) -> Resp {
 }
 
 fn not_found() -> Resp {
-    respond::error(
-        404,
-        openai_error_body(404, "NOT_FOUND", "Requested entity was not found.", None),
-    )
+    respond::error(404, openai_error_body(404, "NOT_FOUND", "Requested entity was not found.", None))
 }
 
 fn bad_json() -> Resp {
-    respond::error(
-        400,
-        openai_error_body(
-            400,
-            "INVALID_ARGUMENT",
-            "Invalid JSON payload received.",
-            None,
-        ),
-    )
+    respond::error(400, openai_error_body(400, "INVALID_ARGUMENT", "Invalid JSON payload received.", None))
 }
 
 fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 #[derive(Deserialize)]
@@ -118,11 +98,7 @@ fn chat(req: &Incoming) -> Resp {
         })
         .collect();
     chunks.push_back((Duration::ZERO, Bytes::from_static(b"data: [DONE]\n\n")));
-    respond::with_type(
-        StatusCode::OK,
-        "text/event-stream",
-        FakeBody::stream(chunks, End::Finish, false),
-    )
+    respond::with_type(StatusCode::OK, "text/event-stream", FakeBody::stream(chunks, End::Finish, false))
 }
 
 #[derive(Deserialize)]
@@ -139,9 +115,8 @@ fn embeddings(req: &Incoming) -> Resp {
         Some(Value::Array(items)) if !items.is_empty() && !items[0].is_number() => items.len(),
         _ => 1,
     };
-    let data: Vec<Value> = (0..n)
-        .map(|i| json!({"object": "embedding", "index": i, "embedding": [0.1, 0.2, 0.3]}))
-        .collect();
+    let data: Vec<Value> =
+        (0..n).map(|i| json!({"object": "embedding", "index": i, "embedding": [0.1, 0.2, 0.3]})).collect();
     let body = json!({
         "object": "list", "data": data, "model": e.model.as_deref().unwrap_or("text-embedding-004"),
         "usage": {"prompt_tokens": 3, "total_tokens": 3}
@@ -155,18 +130,12 @@ fn model_json(id: &str) -> Value {
 
 fn models() -> Resp {
     let data: Vec<Value> = MODEL_IDS.iter().map(|id| model_json(id)).collect();
-    respond::ok_json(
-        serde_json::to_vec(&json!({"object": "list", "data": data})).unwrap_or_default(),
-    )
+    respond::ok_json(serde_json::to_vec(&json!({"object": "list", "data": data})).unwrap_or_default())
 }
 
 /// `GET models/{id}` where id is `models/x` or `x`.
 fn model(id: &str) -> Resp {
-    let full = if id.starts_with("models/") {
-        id.to_owned()
-    } else {
-        format!("models/{id}")
-    };
+    let full = if id.starts_with("models/") { id.to_owned() } else { format!("models/{id}") };
     if MODEL_IDS.contains(&full.as_str()) {
         respond::ok_json(serde_json::to_vec(&model_json(&full)).unwrap_or_default())
     } else {

@@ -24,10 +24,7 @@ pub struct NativePath<'a> {
 impl<'a> NativePath<'a> {
     /// The bare model id when the path names a model (`models/x…` or `tunedModels/x…`).
     pub fn model_id(&self) -> Option<&'a str> {
-        let rest = self
-            .resource
-            .strip_prefix("models/")
-            .or_else(|| self.resource.strip_prefix("tunedModels/"))?;
+        let rest = self.resource.strip_prefix("models/").or_else(|| self.resource.strip_prefix("tunedModels/"))?;
         let id = rest.split('/').next().unwrap_or(rest);
         (!id.is_empty()).then_some(id)
     }
@@ -79,12 +76,7 @@ pub fn classify(path: &str) -> Route<'_> {
         Some((res, m)) if !m.contains('/') => (res, Some(m)),
         _ => (rest, None),
     };
-    Route::Native(NativePath {
-        prefix,
-        version,
-        resource,
-        method,
-    })
+    Route::Native(NativePath { prefix, version, resource, method })
 }
 
 #[cfg(test)]
@@ -94,32 +86,18 @@ mod tests {
     #[test]
     fn classifies() {
         assert_eq!(classify("/__fake/rules"), Route::Control);
-        assert_eq!(
-            classify("/v1beta/openai/chat/completions"),
-            Route::OpenAi("chat/completions")
-        );
+        assert_eq!(classify("/v1beta/openai/chat/completions"), Route::OpenAi("chat/completions"));
         assert_eq!(classify("/foo"), Route::Other);
-        let Route::Native(n) = classify("/v1/models/gemini-2.5-flash:streamGenerateContent") else {
-            panic!()
-        };
+        let Route::Native(n) = classify("/v1/models/gemini-2.5-flash:streamGenerateContent") else { panic!() };
         assert_eq!(n.version, "v1");
         assert_eq!(n.resource, "models/gemini-2.5-flash");
         assert_eq!(n.method, Some("streamGenerateContent"));
         assert_eq!(n.model_id(), Some("gemini-2.5-flash"));
-        let Route::Native(n) = classify("/upload/v1beta/files") else {
-            panic!()
-        };
-        assert_eq!(
-            (n.prefix, n.resource, n.method),
-            (Prefix::Upload, "files", None)
-        );
-        let Route::Native(n) = classify("/v1alpha/tunedModels/t1:generateContent") else {
-            panic!()
-        };
+        let Route::Native(n) = classify("/upload/v1beta/files") else { panic!() };
+        assert_eq!((n.prefix, n.resource, n.method), (Prefix::Upload, "files", None));
+        let Route::Native(n) = classify("/v1alpha/tunedModels/t1:generateContent") else { panic!() };
         assert_eq!(n.model_id(), Some("t1"));
-        let Route::Native(n) = classify("/v1beta/models") else {
-            panic!()
-        };
+        let Route::Native(n) = classify("/v1beta/models") else { panic!() };
         assert_eq!(n.model_id(), None);
     }
 }

@@ -24,9 +24,7 @@ impl Records {
     pub fn push(&mut self, req: Arc<Incoming>) {
         self.body_bytes += req.body.len();
         self.items.push_back(req);
-        while self.items.len() > MAX_RECORDS
-            || (self.body_bytes > MAX_BODY_BYTES && self.items.len() > 1)
-        {
+        while self.items.len() > MAX_RECORDS || (self.body_bytes > MAX_BODY_BYTES && self.items.len() > 1) {
             if let Some(old) = self.items.pop_front() {
                 self.body_bytes -= old.body.len();
             }
@@ -40,11 +38,7 @@ impl Records {
 
     /// The kept requests whose path contains `path_filter`, in arrival order.
     pub fn snapshot(&self, path_filter: Option<&str>) -> Vec<Arc<Incoming>> {
-        self.items
-            .iter()
-            .filter(|r| path_filter.is_none_or(|p| r.path().contains(p)))
-            .cloned()
-            .collect()
+        self.items.iter().filter(|r| path_filter.is_none_or(|p| r.path().contains(p))).cloned().collect()
     }
 }
 
@@ -94,10 +88,7 @@ impl Serialize for Headers<'_> {
         let h = &self.0.headers;
         let mut map = s.serialize_map(Some(h.keys_len()))?;
         for name in h.keys() {
-            let mut values = h
-                .get_all(name)
-                .iter()
-                .map(|v| String::from_utf8_lossy(v.as_bytes()));
+            let mut values = h.get_all(name).iter().map(|v| String::from_utf8_lossy(v.as_bytes()));
             let mut joined = values.next().map(|v| v.into_owned()).unwrap_or_default();
             for v in values {
                 joined.push_str(", ");

@@ -46,11 +46,7 @@ pub async fn respond(reply: &Reply, req: &Incoming) -> Result<Response<FakeBody>
 
     let streamed = reply.chunks.is_some() || reply.drop == Some(DropMode::AfterChunks);
     let fake_body = if streamed {
-        let end = if reply.drop == Some(DropMode::AfterChunks) {
-            End::Abort
-        } else {
-            End::Finish
-        };
+        let end = if reply.drop == Some(DropMode::AfterChunks) { End::Abort } else { End::Finish };
         FakeBody::stream(reply.stream_parts(body), end, reply.gzip)
     } else {
         match body {

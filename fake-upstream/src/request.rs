@@ -21,19 +21,8 @@ pub struct Incoming {
 
 impl Incoming {
     pub fn new(seq: u64, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Self {
-        let mut me = Incoming {
-            seq,
-            method,
-            uri,
-            headers,
-            body,
-            key: None,
-        };
-        me.key = me
-            .goog_key()
-            .map(str::to_owned)
-            .or_else(|| me.query_key())
-            .or_else(|| me.bearer().map(str::to_owned));
+        let mut me = Incoming { seq, method, uri, headers, body, key: None };
+        me.key = me.goog_key().map(str::to_owned).or_else(|| me.query_key()).or_else(|| me.bearer().map(str::to_owned));
         me
     }
 
@@ -62,29 +51,20 @@ impl Incoming {
 
     /// The key as a native endpoint accepts it: `x-goog-api-key`, else `?key=`.
     pub fn native_key(&self) -> Option<String> {
-        self.goog_key()
-            .map(str::to_owned)
-            .or_else(|| self.query_key())
+        self.goog_key().map(str::to_owned).or_else(|| self.query_key())
     }
 
     /// The token of `Authorization: Bearer X`.
     pub fn bearer(&self) -> Option<&str> {
         let v = self.headers.get(AUTHORIZATION)?.to_str().ok()?;
         let (scheme, token) = v.split_once(' ')?;
-        scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim())
-            .filter(|t| !t.is_empty())
+        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
     }
 
     /// Whether the raw query has `name=value` among its parameters (compared undecoded).
     pub fn query_has(&self, name: &str, value: &str) -> bool {
-        self.query().is_some_and(|q| {
-            q.split('&').any(|p| {
-                p.split_once('=')
-                    .is_some_and(|(n, v)| n == name && v == value)
-            })
-        })
+        self.query()
+            .is_some_and(|q| q.split('&').any(|p| p.split_once('=').is_some_and(|(n, v)| n == name && v == value)))
     }
 }
 
@@ -139,10 +119,7 @@ mod tests {
     fn decodes() {
         assert_eq!(percent_decode("a%3Ab+c%zz%4"), "a:b c%zz%4");
         assert_eq!(percent_decode("%41"), "A");
-        assert_eq!(
-            query_param("alt=sse&key=AB%2DC", "key").as_deref(),
-            Some("AB-C")
-        );
+        assert_eq!(query_param("alt=sse&key=AB%2DC", "key").as_deref(), Some("AB-C"));
         assert_eq!(query_param("alt=sse", "key"), None);
     }
 }

@@ -13,8 +13,7 @@ pub type Resp = Response<FakeBody>;
 pub fn with_type(status: StatusCode, content_type: &'static str, body: FakeBody) -> Resp {
     let mut r = Response::new(body);
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
 }
 
@@ -30,10 +29,7 @@ pub fn ok_json(body: impl Into<Bytes>) -> Resp {
 
 /// A JSON error whose status code is `code`.
 pub fn error(code: u16, body: Vec<u8>) -> Resp {
-    json(
-        StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        body,
-    )
+    json(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), body)
 }
 
 /// A 200 with an empty body.

@@ -182,28 +182,20 @@ pub struct CompiledRule(Rule);
 pub fn compile(spec: Value) -> Result<CompiledRule, String> {
     let parsed: RuleSpec = serde_json::from_value(spec.clone()).map_err(|e| e.to_string())?;
     let r = parsed.reply;
-    let status = r
-        .status
-        .map(|s| StatusCode::from_u16(s).map_err(|_| format!("invalid status {s}")))
-        .transpose()?;
+    let status = r.status.map(|s| StatusCode::from_u16(s).map_err(|_| format!("invalid status {s}"))).transpose()?;
     let mut headers = Vec::with_capacity(r.headers.len());
     for (name, value) in &r.headers {
         let value = match value {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        let n = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| format!("invalid header name {name:?}"))?;
-        let v = HeaderValue::from_str(&value)
-            .map_err(|_| format!("invalid value for header {name:?}"))?;
+        let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid header name {name:?}"))?;
+        let v = HeaderValue::from_str(&value).map_err(|_| format!("invalid value for header {name:?}"))?;
         headers.push((n, v));
     }
     if let Some(p) = &r.preset {
         if !PRESETS.contains(&p.as_str()) {
-            return Err(format!(
-                "unknown preset {p:?}; known: {}",
-                PRESETS.join(", ")
-            ));
+            return Err(format!("unknown preset {p:?}; known: {}", PRESETS.join(", ")));
         }
     }
     let (body, mut implied) = match r.body {
@@ -212,20 +204,13 @@ pub fn compile(spec: Value) -> Result<CompiledRule, String> {
             let t = sniff(&s);
             (Some(Bytes::from(s)), Some(t))
         }
-        Some(v) => (
-            Some(Bytes::from(
-                serde_json::to_vec(&v).map_err(|e| e.to_string())?,
-            )),
-            Some(JSON_UTF8),
-        ),
+        Some(v) => (Some(Bytes::from(serde_json::to_vec(&v).map_err(|e| e.to_string())?)), Some(JSON_UTF8)),
     };
     let chunks = r.chunks.map(|cs| {
         if implied.is_none() {
             implied = cs.first().map(|c| sniff(&c.data));
         }
-        cs.into_iter()
-            .map(|c| (Duration::from_millis(c.delay_ms), Bytes::from(c.data)))
-            .collect::<Vec<_>>()
+        cs.into_iter().map(|c| (Duration::from_millis(c.delay_ms), Bytes::from(c.data))).collect::<Vec<_>>()
     });
     let reply = Reply {
         status,
@@ -237,10 +222,7 @@ pub fn compile(spec: Value) -> Result<CompiledRule, String> {
         drop: r.drop,
         gzip: r.gzip,
         preset: r.preset,
-        retry_delay: r
-            .retry_delay
-            .or(parsed.retry_delay)
-            .unwrap_or_else(|| "26s".to_owned()),
+        retry_delay: r.retry_delay.or(parsed.retry_delay).unwrap_or_else(|| "26s".to_owned()),
     };
     Ok(CompiledRule(Rule {
         spec,
@@ -293,8 +275,6 @@ mod tests {
         assert!(compile(json!({"reply": {"delay": 5}})).is_err());
         assert!(compile(json!({"reply": {"headers": {"bad name": "x"}}})).is_err());
         assert!(compile(json!({"reply": {"drop": "sometimes"}})).is_err());
-        assert!(
-            compile(json!({"match": {"path": "x"}, "times": 2, "reply": {"status": 503}})).is_ok()
-        );
+        assert!(compile(json!({"match": {"path": "x"}, "times": 2, "reply": {"status": 503}})).is_ok());
     }
 }

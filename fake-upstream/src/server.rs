@@ -54,13 +54,7 @@ async fn handle(state: Arc<State>, req: Request<HyperBody>) -> Result<Response<F
     }
 
     let seq = state.next_seq();
-    let req = Arc::new(Incoming::new(
-        seq,
-        parts.method,
-        parts.uri,
-        parts.headers,
-        body,
-    ));
+    let req = Arc::new(Incoming::new(seq, parts.method, parts.uri, parts.headers, body));
     if state.recording() {
         state.records().push(req.clone());
     }

@@ -49,7 +49,10 @@ pub async fn revalidate_keys(env: &Env, now_ms: u64) -> worker::Result<String> {
             "SELECT id FROM pool_keys WHERE status = 'disabled' AND enabled = 1 \
              AND (last_checked_at IS NULL OR last_checked_at < ?1) ORDER BY last_checked_at LIMIT ?2",
         )
-        .bind(&[store::keys::num(now_ms.saturating_sub(REVALIDATE_EVERY_MS) as i64), store::keys::num(REVALIDATE_PER_RUN as i64)])?
+        .bind(&[
+            store::keys::num(now_ms.saturating_sub(REVALIDATE_EVERY_MS) as i64),
+            store::keys::num(REVALIDATE_PER_RUN as i64),
+        ])?
         .all()
         .await?
         .results()?;
@@ -106,7 +109,10 @@ pub async fn prune_logs(env: &Env, now_ms: u64) -> worker::Result<String> {
         }
     }
     store::logs::record_prune(&db, now_ms, by_age + by_count).await?;
-    Ok(format!("{by_age} rows older than {} days and {by_count} beyond {} rows deleted", cfg.log_retention_days, cfg.log_max_rows))
+    Ok(format!(
+        "{by_age} rows older than {} days and {by_count} beyond {} rows deleted",
+        cfg.log_retention_days, cfg.log_max_rows
+    ))
 }
 
 /// Hourly rollups are maintained as logs are written; this job expires those older than

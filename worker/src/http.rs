@@ -50,10 +50,7 @@ pub fn gateway_error(err: &GatewayError, dialect: Dialect) -> worker::Result<Res
     for (name, value) in err.headers() {
         headers.set(name, &value)?;
     }
-    Ok(ResponseBuilder::new()
-        .with_status(err.status())
-        .with_headers(headers)
-        .fixed(body.to_string().into_bytes()))
+    Ok(ResponseBuilder::new().with_status(err.status()).with_headers(headers).fixed(body.to_string().into_bytes()))
 }
 
 /// A JSON response with the given status.

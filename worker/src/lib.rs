@@ -34,6 +34,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
 fn route_other(raw: &RawUrl) -> worker::Result<Response> {
     match raw.path.as_str() {
         "/healthz" => http::json(200, &json!({"status": "ok"})),
-        _ => http::json(404, &json!({"error": {"code": 404, "message": "Gemini Poise gateway: no such route", "status": "NOT_FOUND"}})),
+        _ => http::json(
+            404,
+            &json!({"error": {"code": 404, "message": "Gemini Poise gateway: no such route", "status": "NOT_FOUND"}}),
+        ),
     }
 }

@@ -3,7 +3,9 @@
 
 use crate::bindings;
 use crate::store::keys::PoolKey;
-use poise_core::pool::shard::{shard_of, AcquireReply, AcquireRequest, KeyStateView, Outcome, Report, ShardKey, DEFAULT_SHARDS};
+use poise_core::pool::shard::{
+    shard_of, AcquireReply, AcquireRequest, KeyStateView, Outcome, Report, ShardKey, DEFAULT_SHARDS,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -30,10 +32,11 @@ impl Pool {
         let mut by_shard: BTreeMap<u32, Vec<ShardKey>> = BTreeMap::new();
         for k in keys {
             let rpm_cap = k.rpm_cap.map_or(rpm_default, |c| c.max(0.0) as u32);
-            by_shard
-                .entry(shard_of(k.id, k.project.as_deref(), DEFAULT_SHARDS))
-                .or_default()
-                .push(ShardKey { id: k.id, project: k.project.clone(), rpm_cap });
+            by_shard.entry(shard_of(k.id, k.project.as_deref(), DEFAULT_SHARDS)).or_default().push(ShardKey {
+                id: k.id,
+                project: k.project.clone(),
+                rpm_cap,
+            });
         }
         let mut order: Vec<u32> = by_shard.keys().copied().collect();
         if !order.is_empty() {
@@ -45,11 +48,22 @@ impl Pool {
     }
 
     /// Asks the shards in turn for a key for `model`. `Ok(Err(free_at))` when none has one.
-    pub async fn acquire(&self, model: &str, exclude: &[i64], avoid_project: Option<&str>, now_ms: u64, seed: u64) -> worker::Result<Result<Granted, Option<u64>>> {
+    pub async fn acquire(
+        &self,
+        model: &str,
+        exclude: &[i64],
+        avoid_project: Option<&str>,
+        now_ms: u64,
+        seed: u64,
+    ) -> worker::Result<Result<Granted, Option<u64>>> {
         let mut free_at: Option<u64> = None;
         // After a quota error on a project, that project's shard is asked last.
         let avoid_shard = avoid_project.map(|p| shard_of(0, Some(p), DEFAULT_SHARDS));
-        let order = self.order.iter().filter(|s| Some(**s) != avoid_shard).chain(self.order.iter().filter(|s| Some(**s) == avoid_shard));
+        let order = self
+            .order
+            .iter()
+            .filter(|s| Some(**s) != avoid_shard)
+            .chain(self.order.iter().filter(|s| Some(**s) == avoid_shard));
         for shard in order {
             let keys = &self.by_shard[shard];
             if keys.iter().all(|k| exclude.contains(&k.id)) {

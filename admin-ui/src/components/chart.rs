@@ -108,7 +108,11 @@ pub fn nice_step(max: f64, whole: bool) -> f64 {
         mag /= 10.0;
     }
     let step = [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
-    if whole { step.max(1.0).round() } else { step }
+    if whole {
+        step.max(1.0).round()
+    } else {
+        step
+    }
 }
 
 /// Per bucket, the sum over all series (the height of a stack).
@@ -181,7 +185,13 @@ fn dots_path(values: &[Option<f64>], top: f64) -> String {
 /// and last labels stay inside.
 fn x_tick(i: usize, n: usize) -> (String, &'static str) {
     let pct = bucket_x(i) / (n.max(1) as f64 * BUCKET_W) * 100.0;
-    let anchor = if pct < 8.0 { "start" } else if pct > 92.0 { "end" } else { "middle" };
+    let anchor = if pct < 8.0 {
+        "start"
+    } else if pct > 92.0 {
+        "end"
+    } else {
+        "middle"
+    };
     (format!("{}%", svg_num(pct)), anchor)
 }
 
@@ -283,7 +293,13 @@ pub fn TimeChart(props: &TimeChartProps) -> Html {
         let parts: Vec<String> = props
             .series
             .iter()
-            .map(|s| format!("{}: {}", s.label, s.values.get(i).copied().flatten().map_or_else(|| "–".to_string(), |v| fmt.fmt(v))))
+            .map(|s| {
+                format!(
+                    "{}: {}",
+                    s.label,
+                    s.values.get(i).copied().flatten().map_or_else(|| "–".to_string(), |v| fmt.fmt(v))
+                )
+            })
             .collect();
         format!("{label} · {}", parts.join(" · "))
     };
@@ -491,7 +507,10 @@ mod tests {
     #[test]
     fn paths_break_at_gaps() {
         let top = 10.0;
-        assert_eq!(super::line_path(&[Some(0.0), Some(10.0), None, Some(5.0)], top), "M50.00 150.00L150.00 0.00M350.00 75.00");
+        assert_eq!(
+            super::line_path(&[Some(0.0), Some(10.0), None, Some(5.0)], top),
+            "M50.00 150.00L150.00 0.00M350.00 75.00"
+        );
         assert_eq!(super::line_path(&[None, None], top), "");
         assert_eq!(
             super::area_path(&[Some(10.0), None, Some(5.0), Some(5.0)], top),

@@ -26,7 +26,9 @@ pub fn Dialog(props: &DialogProps) -> Html {
         use_effect_with((), move |_| {
             let first = node
                 .cast::<web_sys::Element>()
-                .and_then(|d| d.query_selector("[autofocus], input, textarea, select, .dialog-body button").ok().flatten())
+                .and_then(|d| {
+                    d.query_selector("[autofocus], input, textarea, select, .dialog-body button").ok().flatten()
+                })
                 .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
             if let Some(el) = first {
                 let _ = el.focus();

@@ -13,7 +13,11 @@ pub struct ProgressProps {
 
 /// Percentage done, 0–100 (an empty job counts as done).
 pub fn percent(value: u32, max: u32) -> u32 {
-    if max == 0 { 100 } else { (u64::from(value.min(max)) * 100 / u64::from(max)) as u32 }
+    if max == 0 {
+        100
+    } else {
+        (u64::from(value.min(max)) * 100 / u64::from(max)) as u32
+    }
 }
 
 #[component]

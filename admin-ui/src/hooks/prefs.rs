@@ -12,11 +12,17 @@ pub type PrefsContext = UseReducerHandle<Prefs>;
 fn initial_prefs() -> Prefs {
     let lang = util::load_pref(LANG_STORAGE_KEY).and_then(|l| Lang::parse(&l)).unwrap_or_else(|| {
         let nav = web_sys::window().and_then(|w| w.navigator().language()).unwrap_or_default();
-        if nav.to_ascii_lowercase().starts_with("zh") { Lang::Zh } else { Lang::En }
+        if nav.to_ascii_lowercase().starts_with("zh") {
+            Lang::Zh
+        } else {
+            Lang::En
+        }
     });
-    let theme = util::load_pref(THEME_STORAGE_KEY)
-        .and_then(|t| Theme::parse(&t))
-        .unwrap_or(if util::prefers_dark() { Theme::Dark } else { Theme::Light });
+    let theme = util::load_pref(THEME_STORAGE_KEY).and_then(|t| Theme::parse(&t)).unwrap_or(if util::prefers_dark() {
+        Theme::Dark
+    } else {
+        Theme::Light
+    });
     Prefs { lang, theme }
 }
 

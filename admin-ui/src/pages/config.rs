@@ -56,14 +56,24 @@ pub fn ConfigPage() -> Html {
         })
     };
     if let Some(e) = (*load_error).clone() {
-        let retry = { let a = attempt.clone(); Callback::from(move |_| a.set(*a + 1)) };
+        let retry = {
+            let a = attempt.clone();
+            Callback::from(move |_| a.set(*a + 1))
+        };
         return html! { <div class="page"><h1>{ s.nav_config }</h1><ErrorBanner error={e} on_retry={retry} /></div> };
     }
     if !form.loaded {
         return html! { <div class="page"><h1>{ s.nav_config }</h1><Loading /></div> };
     }
     let dirty = FIELDS.iter().any(|f| form.is_dirty(f.name));
-    let discard = { let d = form.dispatcher(); let se = save_error.clone(); Callback::from(move |_: MouseEvent| { se.set(None); d.dispatch(ConfigAction::Discard) }) };
+    let discard = {
+        let d = form.dispatcher();
+        let se = save_error.clone();
+        Callback::from(move |_: MouseEvent| {
+            se.set(None);
+            d.dispatch(ConfigAction::Discard)
+        })
+    };
     html! {
         <div class="page config" data-testid="page-config">
             <h1>{ s.nav_config }</h1>

@@ -6,7 +6,9 @@
 //! independent cards, each with its own request, so one failing does not blank the rest.
 
 use crate::app::Route;
-use crate::components::chart::{tick_indexes, BarList, BarRow, ChartKind, Donut, Segment, Series as ChartSeries, TimeChart, YFormat};
+use crate::components::chart::{
+    tick_indexes, BarList, BarRow, ChartKind, Donut, Segment, Series as ChartSeries, TimeChart, YFormat,
+};
 use crate::components::layout::NavLink;
 use crate::components::status::{Empty, ErrorBanner, Loading};
 use crate::hooks::{use_prefs, use_resource, use_strings, Resource};
@@ -37,7 +39,11 @@ fn segments(s: &'static Strings, sum: &PoolSummary) -> Vec<Segment> {
             color: REASON_COLORS[i % REASON_COLORS.len()].into(),
         });
     }
-    segs.push(Segment { label: s.pool_admin_disabled.into(), value: sum.admin_disabled, color: "var(--muted-c)".into() });
+    segs.push(Segment {
+        label: s.pool_admin_disabled.into(),
+        value: sum.admin_disabled,
+        color: "var(--muted-c)".into(),
+    });
     segs
 }
 
@@ -64,7 +70,11 @@ fn pool_models(s: &'static Strings, pool: &PoolView, now: u64) -> Html {
         .models
         .iter()
         .map(|m: &ModelAvailability| {
-            let label = if m.model == "*" { html! { <span>{ s.all_models }</span> } } else { html! { <code>{ &m.model }</code> } };
+            let label = if m.model == "*" {
+                html! { <span>{ s.all_models }</span> }
+            } else {
+                html! { <code>{ &m.model }</code> }
+            };
             let detail = (m.cooling > 0).then(|| {
                 let next = m.next_free_at.map(|t| fill(s.next_free_in, &[&format_countdown(t as i64 - now as i64)]));
                 let cooling = fill(s.cooling_n, &[&m.cooling]);
@@ -162,10 +172,14 @@ fn tokens_chart(s: &'static Strings, series: &Series) -> Html {
     let pick = |f: fn(&poise_core::api::logs::SeriesPoint) -> Option<u64>| -> Vec<Option<f64>> {
         series.points.iter().map(|p| Some(f(p).unwrap_or(0) as f64)).collect()
     };
-    let sum = |f: fn(&poise_core::api::logs::SeriesPoint) -> Option<u64>| -> u64 { series.points.iter().filter_map(f).sum() };
+    let sum =
+        |f: fn(&poise_core::api::logs::SeriesPoint) -> Option<u64>| -> u64 { series.points.iter().filter_map(f).sum() };
     let (prompt, output, thought) = (sum(|p| p.prompt_tokens), sum(|p| p.output_tokens), sum(|p| p.thought_tokens));
     let total = sum(|p| p.total_tokens);
-    let summary = fill(s.chart_tokens_summary, &[&fmt_compact(total), &fmt_compact(prompt), &fmt_compact(output), &fmt_compact(thought)]);
+    let summary = fill(
+        s.chart_tokens_summary,
+        &[&fmt_compact(total), &fmt_compact(prompt), &fmt_compact(output), &fmt_compact(thought)],
+    );
     let (labels, ticks) = axis(&stats::bucket_starts(series), false);
     html! {
         <TimeChart title={s.chart_tokens} {summary} kind={ChartKind::Bars}
@@ -362,7 +376,10 @@ fn SeriesCards(props: &SeriesCardsProps) -> Html {
         Chart::Tokens => stats::daily_tokens_query(now_ms()),
     });
     let series = use_resource((*query).clone(), api::stats_series);
-    let card = |testid: &'static str, title: &'static str, headline: Option<String>, draw: fn(&'static Strings, &Series) -> Html| {
+    let card = |testid: &'static str,
+                title: &'static str,
+                headline: Option<String>,
+                draw: fn(&'static Strings, &Series) -> Html| {
         html! {
             <section class="card" data-testid={testid}>
                 <div class="card-head">
@@ -403,8 +420,11 @@ fn TopCard(props: &TopCardProps) -> Html {
     let by_token = props.by_token;
     let query = use_state(move || stats::top_query(if by_token { "token" } else { "model" }, now_ms()));
     let totals = use_resource((*query).clone(), api::stats_totals);
-    let (title, testid, card_id) =
-        if by_token { (s.top_tokens, "top-tokens", "card-top-tokens") } else { (s.top_models, "top-models", "card-top-models") };
+    let (title, testid, card_id) = if by_token {
+        (s.top_tokens, "top-tokens", "card-top-tokens")
+    } else {
+        (s.top_models, "top-models", "card-top-models")
+    };
     html! {
         <section class="card" data-testid={card_id}>
             <h2>{ title }</h2>

@@ -55,7 +55,11 @@ pub fn KeyDetailPage(props: &KeyDetailProps) -> Html {
             spawn_local(async move {
                 match api::check_key(id).await {
                     Ok(r) if r.result == "ok" => toast.ok(check_label(s, &r.result)),
-                    Ok(r) => toast.error(format!("{}{}", check_label(s, &r.result), r.message.map(|m| format!(": {m}")).unwrap_or_default())),
+                    Ok(r) => toast.error(format!(
+                        "{}{}",
+                        check_label(s, &r.result),
+                        r.message.map(|m| format!(": {m}")).unwrap_or_default()
+                    )),
                     Err(e) => toast.error(error_text(s, &e)),
                 }
                 checking.set(false);
@@ -266,7 +270,8 @@ fn EditKey(props: &EditKeyProps) -> Html {
     let busy = use_state(|| false);
     let error = use_state(|| None::<ApiClientError>);
     let onsubmit = {
-        let (note, project, enabled, busy, error) = (note.clone(), project.clone(), enabled.clone(), busy.clone(), error.clone());
+        let (note, project, enabled, busy, error) =
+            (note.clone(), project.clone(), enabled.clone(), busy.clone(), error.clone());
         let (key, on_saved) = (props.key_view.clone(), props.on_saved.clone());
         let (rpm, rpm_error) = (rpm.clone(), rpm_error.clone());
         Callback::from(move |e: SubmitEvent| {
@@ -286,7 +291,8 @@ fn EditKey(props: &EditKeyProps) -> Html {
             if body == UpdateKeyRequest::default() {
                 return;
             }
-            let (busy, error, toast, on_saved, id) = (busy.clone(), error.clone(), toast.clone(), on_saved.clone(), key.id);
+            let (busy, error, toast, on_saved, id) =
+                (busy.clone(), error.clone(), toast.clone(), on_saved.clone(), key.id);
             busy.set(true);
             spawn_local(async move {
                 match api::update_key(id, &body).await {

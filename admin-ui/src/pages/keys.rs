@@ -17,7 +17,9 @@ use crate::state::keys::{parse_rpm, EnabledFilter, KeysAction, KeysState, Order,
 use crate::util::fmt_opt_time;
 use gloo_timers::callback::Timeout;
 use gloo_timers::future::TimeoutFuture;
-use poise_core::api::keys::{BulkRequest, CheckJob, CreateKeyRequest, ImportRequest, ImportResult, KeyView, StartChecksRequest, UpdateKeyRequest};
+use poise_core::api::keys::{
+    BulkRequest, CheckJob, CreateKeyRequest, ImportRequest, ImportResult, KeyView, StartChecksRequest, UpdateKeyRequest,
+};
 use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen_futures::spawn_local;
@@ -102,7 +104,8 @@ pub fn KeysPage() -> Html {
         Callback::from(move |v: String| {
             search.set(v.clone());
             let dispatcher = dispatcher.clone();
-            *timer.borrow_mut() = Some(Timeout::new(SEARCH_DEBOUNCE_MS, move || dispatcher.dispatch(KeysAction::Search(v))));
+            *timer.borrow_mut() =
+                Some(Timeout::new(SEARCH_DEBOUNCE_MS, move || dispatcher.dispatch(KeysAction::Search(v))));
         })
     };
     let on_search_submit = {
@@ -117,9 +120,11 @@ pub fn KeysPage() -> Html {
 
     // Bulk actions on the selection (or on given ids).
     let run_bulk = {
-        let (toast, reload, busy, open, dispatcher) = (toast.clone(), reload.clone(), busy.clone(), open.clone(), state.dispatcher());
+        let (toast, reload, busy, open, dispatcher) =
+            (toast.clone(), reload.clone(), busy.clone(), open.clone(), state.dispatcher());
         Callback::from(move |(action, ids): (Bulk, Vec<i64>)| {
-            let (toast, reload, busy, open, dispatcher) = (toast.clone(), reload.clone(), busy.clone(), open.clone(), dispatcher.clone());
+            let (toast, reload, busy, open, dispatcher) =
+                (toast.clone(), reload.clone(), busy.clone(), open.clone(), dispatcher.clone());
             busy.set(true);
             spawn_local(async move {
                 let req = BulkRequest { ids, action: action.action().into() };
@@ -183,7 +188,11 @@ pub fn KeysPage() -> Html {
                 match api::check_key(id).await {
                     Ok(r) => {
                         let text = format!("#{id}: {}", check_label(s, &r.result));
-                        if r.result == "ok" { toast.ok(text) } else { toast.error(text) }
+                        if r.result == "ok" {
+                            toast.ok(text)
+                        } else {
+                            toast.error(text)
+                        }
                     }
                     Err(e) => toast.error(error_text(s, &e)),
                 }
@@ -471,7 +480,8 @@ fn AddKeyDialog(props: &AddKeyProps) -> Html {
     let busy = use_state(|| false);
     let error = use_state(|| None::<ApiClientError>);
     let onsubmit = {
-        let (key, note, project, busy, error) = (key.clone(), note.clone(), project.clone(), busy.clone(), error.clone());
+        let (key, note, project, busy, error) =
+            (key.clone(), note.clone(), project.clone(), busy.clone(), error.clone());
         let (rpm, rpm_error) = (rpm.clone(), rpm_error.clone());
         let (on_close, on_added) = (props.on_close.clone(), props.on_added.clone());
         Callback::from(move |e: SubmitEvent| {

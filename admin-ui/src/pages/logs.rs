@@ -73,7 +73,8 @@ pub fn LogsPage() -> Html {
         use_reducer(move || LogsState::new(LogFilters::from_url_query(&q), now_ms()))
     };
     let tokens = use_resource((), |_| api::list_tokens());
-    let models_query = use_state(|| format!("by=model&from={}&limit=100", now_ms().saturating_sub(MODEL_HINT_DAYS * DAY_MS)));
+    let models_query =
+        use_state(|| format!("by=model&from={}&limit=100", now_ms().saturating_sub(MODEL_HINT_DAYS * DAY_MS)));
     let models = use_resource((*models_query).clone(), api::stats_totals);
     let health = use_resource((), |_| api::log_health());
     let open = use_state(|| None::<i64>);
@@ -129,7 +130,8 @@ pub fn LogsPage() -> Html {
         })
     };
 
-    let token_names: Vec<(i64, String)> = tokens.data.as_ref().map(|t| t.iter().map(|t| (t.id, t.name.clone())).collect()).unwrap_or_default();
+    let token_names: Vec<(i64, String)> =
+        tokens.data.as_ref().map(|t| t.iter().map(|t| (t.id, t.name.clone())).collect()).unwrap_or_default();
     let model_names: Vec<String> =
         models.data.as_ref().map(|t| t.groups.iter().filter_map(|g| g.name.clone()).collect()).unwrap_or_default();
 
@@ -221,7 +223,13 @@ enum FilterChange {
     Key(i64),
 }
 
-fn log_row(s: &'static Strings, lang: crate::i18n::Lang, e: &LogEntry, on_open: &Callback<i64>, filter_by: &Callback<FilterChange>) -> Html {
+fn log_row(
+    s: &'static Strings,
+    lang: crate::i18n::Lang,
+    e: &LogEntry,
+    on_open: &Callback<i64>,
+    filter_by: &Callback<FilterChange>,
+) -> Html {
     let id = e.id;
     let short = fmt_short_time(e.at);
     let open = on_open.reform(move |_: MouseEvent| id);
@@ -243,7 +251,14 @@ fn log_row(s: &'static Strings, lang: crate::i18n::Lang, e: &LogEntry, on_open: 
     };
     let tokens_title = format!(
         "{} {} · {} {} · {} {} · {} {}",
-        s.tokens_prompt, e.prompt_tokens, s.tokens_output, e.output_tokens, s.tokens_thought, e.thought_tokens, s.tokens_cached, e.cached_tokens
+        s.tokens_prompt,
+        e.prompt_tokens,
+        s.tokens_output,
+        e.output_tokens,
+        s.tokens_thought,
+        e.thought_tokens,
+        s.tokens_cached,
+        e.cached_tokens
     );
     html! {
         <tr key={id} data-testid={format!("log-row-{}", e.request_id)} data-id={id.to_string()}>
@@ -325,7 +340,8 @@ fn FilterBar(props: &FilterBarProps) -> Html {
         })
     };
     let on_range = {
-        let (draft, apply, with_key, anchor) = (draft.clone(), props.on_apply.clone(), with_key.clone(), props.anchor_ms);
+        let (draft, apply, with_key, anchor) =
+            (draft.clone(), props.on_apply.clone(), with_key.clone(), props.anchor_ms);
         Callback::from(move |v: String| {
             let mut f = (*draft).clone();
             f.range = TimeRange::parse(&v).unwrap_or(TimeRange::Day);
@@ -357,7 +373,8 @@ fn FilterBar(props: &FilterBarProps) -> Html {
     };
 
     let f = &*draft;
-    let range_options: Vec<(AttrValue, AttrValue)> = TimeRange::ALL.iter().map(|r| (r.param().into(), range_label(s, *r).into())).collect();
+    let range_options: Vec<(AttrValue, AttrValue)> =
+        TimeRange::ALL.iter().map(|r| (r.param().into(), range_label(s, *r).into())).collect();
     let mut token_options: Vec<(AttrValue, AttrValue)> = vec![("".into(), s.filter_token_any.into())];
     token_options.extend(props.tokens.iter().map(|(id, name)| (id.to_string().into(), name.clone().into())));
     if let Some(id) = f.token_id.filter(|id| !props.tokens.iter().any(|(t, _)| t == id)) {
@@ -369,19 +386,28 @@ fn FilterBar(props: &FilterBarProps) -> Html {
         status_options.push((f.status.clone().into(), f.status.clone().into()));
     }
     let mut class_options: Vec<(AttrValue, AttrValue)> = vec![("".into(), s.error_class_any.into())];
-    class_options.extend(ERROR_CLASSES.iter().map(|c| (AttrValue::from(*c), AttrValue::from(error_class_label(s, c).to_string()))));
+    class_options.extend(
+        ERROR_CLASSES.iter().map(|c| (AttrValue::from(*c), AttrValue::from(error_class_label(s, c).to_string()))),
+    );
     if !f.error_class.is_empty() && !ERROR_CLASSES.contains(&f.error_class.as_str()) {
         class_options.push((f.error_class.clone().into(), f.error_class.clone().into()));
     }
-    let stream_options: Vec<(AttrValue, AttrValue)> =
-        vec![("".into(), s.stream_any.into()), ("true".into(), s.stream_only.into()), ("false".into(), s.stream_none.into())];
+    let stream_options: Vec<(AttrValue, AttrValue)> = vec![
+        ("".into(), s.stream_any.into()),
+        ("true".into(), s.stream_only.into()),
+        ("false".into(), s.stream_none.into()),
+    ];
     let time_value = |t: Option<u64>| t.map(datetime_input_value).unwrap_or_default();
     let on_time = |set_from: bool| {
         let (draft, apply, with_key) = (draft.clone(), props.on_apply.clone(), with_key.clone());
         Callback::from(move |e: Event| {
             let v = parse_datetime_input(&e.target_unchecked_into::<web_sys::HtmlInputElement>().value());
             let mut f = (*draft).clone();
-            if set_from { f.from = v } else { f.to = v }
+            if set_from {
+                f.from = v
+            } else {
+                f.to = v
+            }
             draft.set(f.clone());
             apply.emit(with_key(f));
         })

@@ -29,8 +29,10 @@ pub fn SetupPage() -> Html {
     let confirm_error = use_state(|| None::<AttrValue>);
 
     let onsubmit = {
-        let (setup_token, username, password, confirm) = (setup_token.clone(), username.clone(), password.clone(), confirm.clone());
-        let (busy, error, confirm_error, session) = (busy.clone(), error.clone(), confirm_error.clone(), session.clone());
+        let (setup_token, username, password, confirm) =
+            (setup_token.clone(), username.clone(), password.clone(), confirm.clone());
+        let (busy, error, confirm_error, session) =
+            (busy.clone(), error.clone(), confirm_error.clone(), session.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if *password != *confirm {

@@ -92,7 +92,9 @@ pub fn TokensPage() -> Html {
     };
 
     let list = match (&state.items, &*load_error) {
-        (_, Some(e)) => html! { <ErrorBanner error={e.clone()} on_retry={{ let a = attempt.clone(); Callback::from(move |_| a.set(*a + 1)) }} /> },
+        (_, Some(e)) => {
+            html! { <ErrorBanner error={e.clone()} on_retry={{ let a = attempt.clone(); Callback::from(move |_| a.set(*a + 1)) }} /> }
+        }
         (None, None) => html! { <Loading /> },
         (Some(items), None) if items.is_empty() => html! { <Empty text={s.tokens_empty} /> },
         (Some(items), None) => html! {
@@ -170,7 +172,8 @@ fn PolicyFields(props: &PolicyFieldsProps) -> Html {
         format!("{p}-{name}")
     };
     let err = |name: &'static str| {
-        server_error(&props.error, name).or_else(|| props.bad.contains(&name).then(|| AttrValue::from(s.err_whole_number)))
+        server_error(&props.error, name)
+            .or_else(|| props.bad.contains(&name).then(|| AttrValue::from(s.err_whole_number)))
     };
     let set = |apply: fn(&mut PolicyDraft, String)| {
         let (draft, on_change) = (props.draft.clone(), props.on_change.clone());
@@ -212,8 +215,15 @@ fn CreateToken(props: &CreateTokenProps) -> Html {
     let busy = use_state(|| false);
     let error = use_state(|| None::<ApiClientError>);
     let onsubmit = {
-        let (name, expires, policy, bad, busy, error, on_issued) =
-            (name.clone(), expires.clone(), policy.clone(), bad.clone(), busy.clone(), error.clone(), props.on_issued.clone());
+        let (name, expires, policy, bad, busy, error, on_issued) = (
+            name.clone(),
+            expires.clone(),
+            policy.clone(),
+            bad.clone(),
+            busy.clone(),
+            error.clone(),
+            props.on_issued.clone(),
+        );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let p = match policy.parse() {
@@ -289,7 +299,11 @@ fn limits_summary(s: &'static Strings, p: &TokenPolicy) -> String {
     if let Some(n) = p.tpd_limit {
         parts.push(fill(s.tokens_per_day_n, &[&n]));
     }
-    if parts.is_empty() { s.limits_none.to_string() } else { parts.join(" · ") }
+    if parts.is_empty() {
+        s.limits_none.to_string()
+    } else {
+        parts.join(" · ")
+    }
 }
 
 #[derive(Properties, PartialEq)]
@@ -318,10 +332,18 @@ fn TokenRow(props: &TokenRowProps) -> Html {
     let t = &props.token;
     let id = t.id;
     let enabled = t.enabled;
-    let flip = props.on_update.reform(move |_: MouseEvent| (id, UpdateTokenRequest { enabled: Some(!enabled), ..Default::default() }));
+    let flip = props
+        .on_update
+        .reform(move |_: MouseEvent| (id, UpdateTokenRequest { enabled: Some(!enabled), ..Default::default() }));
     let edit = props.on_edit.reform(move |_: MouseEvent| id);
-    let rotate = { let (cb, t) = (props.on_rotate.clone(), t.clone()); Callback::from(move |_: MouseEvent| cb.emit(t.clone())) };
-    let delete = { let (cb, t) = (props.on_delete.clone(), t.clone()); Callback::from(move |_: MouseEvent| cb.emit(t.clone())) };
+    let rotate = {
+        let (cb, t) = (props.on_rotate.clone(), t.clone());
+        Callback::from(move |_: MouseEvent| cb.emit(t.clone()))
+    };
+    let delete = {
+        let (cb, t) = (props.on_delete.clone(), t.clone());
+        Callback::from(move |_: MouseEvent| cb.emit(t.clone()))
+    };
     html! {
         <tr data-testid={format!("token-row-{id}")}>
             <td>{ &t.name }</td>
@@ -362,7 +384,8 @@ fn EditTokenDialog(props: &EditTokenProps) -> Html {
     let busy = use_state(|| false);
     let error = use_state(|| None::<ApiClientError>);
     let onsubmit = {
-        let (name, expires, policy, bad, busy, error) = (name.clone(), expires.clone(), policy.clone(), bad.clone(), busy.clone(), error.clone());
+        let (name, expires, policy, bad, busy, error) =
+            (name.clone(), expires.clone(), policy.clone(), bad.clone(), busy.clone(), error.clone());
         let (token, on_saved, on_close) = (props.token.clone(), props.on_saved.clone(), props.on_close.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();

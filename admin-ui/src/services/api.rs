@@ -8,15 +8,17 @@
 
 use super::ApiClientError;
 use gloo_net::http::{Method, RequestBuilder};
-use poise_core::api::auth::{AdminView, ChangePasswordRequest, CreateAdminRequest, LoginRequest, SetupRequest, SetupStatus};
+use poise_core::api::auth::{
+    AdminView, ChangePasswordRequest, CreateAdminRequest, LoginRequest, SetupRequest, SetupStatus,
+};
 use poise_core::api::keys::{
-    BulkRequest, BulkResult, CheckJob, CheckResult, CreateKeyRequest, ExportedKey, ImportRequest, ImportResult, KeyEvent,
-    KeyView, PoolView, StartChecksRequest, UpdateKeyRequest,
+    BulkRequest, BulkResult, CheckJob, CheckResult, CreateKeyRequest, ExportedKey, ImportRequest, ImportResult,
+    KeyEvent, KeyView, PoolView, StartChecksRequest, UpdateKeyRequest,
 };
 use poise_core::api::logs::{LogDetail, LogHealth, LogPage, Series, Totals};
 use poise_core::api::tokens::{CreateTokenRequest, IssuedToken, TokenView, UpdateTokenRequest};
-use poise_core::pool::shard::KeyStateView;
 use poise_core::api::{ConfigView, Page};
+use poise_core::pool::shard::KeyStateView;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::cell::RefCell;
@@ -42,7 +44,11 @@ pub fn on_session_expired(handler: Callback<()>) {
 
 /// Sends one request to `API_BASE + path` with an optional JSON body and decodes the JSON
 /// answer into `T` (an empty answer, e.g. 204, decodes as `null`, so `T = ()` works).
-pub async fn request<B: Serialize, T: DeserializeOwned>(method: Method, path: &str, body: Option<&B>) -> std::result::Result<T, ApiClientError> {
+pub async fn request<B: Serialize, T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    body: Option<&B>,
+) -> std::result::Result<T, ApiClientError> {
     let body = match body {
         Some(b) => Some(serde_json::to_string(b).map_err(|e| ApiClientError::Decode(e.to_string()))?),
         None => None,
@@ -80,55 +86,131 @@ async fn send(method: Method, path: &str, body: Option<String>) -> std::result::
 pub type Result<T> = std::result::Result<T, ApiClientError>;
 
 // Setup, sign-in and admins.
-pub async fn setup_status() -> Result<SetupStatus> { request(Method::GET, "/setup", NO_BODY).await }
-pub async fn setup(body: &SetupRequest) -> Result<AdminView> { request(Method::POST, "/setup", Some(body)).await }
-pub async fn login(body: &LoginRequest) -> Result<AdminView> { request(Method::POST, LOGIN_PATH, Some(body)).await }
-pub async fn logout() -> Result<()> { request(Method::POST, "/auth/logout", NO_BODY).await }
-pub async fn me() -> Result<AdminView> { request(Method::GET, "/auth/me", NO_BODY).await }
-pub async fn change_password(body: &ChangePasswordRequest) -> Result<()> { request(Method::POST, "/auth/password", Some(body)).await }
-pub async fn list_admins() -> Result<Vec<AdminView>> { request(Method::GET, "/admins", NO_BODY).await }
-pub async fn create_admin(body: &CreateAdminRequest) -> Result<AdminView> { request(Method::POST, "/admins", Some(body)).await }
-pub async fn delete_admin(id: i64) -> Result<()> { request(Method::DELETE, &format!("/admins/{id}"), NO_BODY).await }
+pub async fn setup_status() -> Result<SetupStatus> {
+    request(Method::GET, "/setup", NO_BODY).await
+}
+pub async fn setup(body: &SetupRequest) -> Result<AdminView> {
+    request(Method::POST, "/setup", Some(body)).await
+}
+pub async fn login(body: &LoginRequest) -> Result<AdminView> {
+    request(Method::POST, LOGIN_PATH, Some(body)).await
+}
+pub async fn logout() -> Result<()> {
+    request(Method::POST, "/auth/logout", NO_BODY).await
+}
+pub async fn me() -> Result<AdminView> {
+    request(Method::GET, "/auth/me", NO_BODY).await
+}
+pub async fn change_password(body: &ChangePasswordRequest) -> Result<()> {
+    request(Method::POST, "/auth/password", Some(body)).await
+}
+pub async fn list_admins() -> Result<Vec<AdminView>> {
+    request(Method::GET, "/admins", NO_BODY).await
+}
+pub async fn create_admin(body: &CreateAdminRequest) -> Result<AdminView> {
+    request(Method::POST, "/admins", Some(body)).await
+}
+pub async fn delete_admin(id: i64) -> Result<()> {
+    request(Method::DELETE, &format!("/admins/{id}"), NO_BODY).await
+}
 
 // Pool keys. `query` is a query string without `?` (see `state::keys::KeysQuery::to_query`).
-pub async fn list_keys(query: &str) -> Result<Page<KeyView>> { request(Method::GET, &format!("/keys?{query}"), NO_BODY).await }
-pub async fn create_key(body: &CreateKeyRequest) -> Result<KeyView> { request(Method::POST, "/keys", Some(body)).await }
-pub async fn import_keys(body: &ImportRequest) -> Result<ImportResult> { request(Method::POST, "/keys/import", Some(body)).await }
-pub async fn export_keys() -> Result<Vec<ExportedKey>> { request(Method::GET, "/keys/export", NO_BODY).await }
-pub async fn get_key(id: i64) -> Result<KeyView> { request(Method::GET, &format!("/keys/{id}"), NO_BODY).await }
-pub async fn update_key(id: i64, body: &UpdateKeyRequest) -> Result<KeyView> { request(Method::PATCH, &format!("/keys/{id}"), Some(body)).await }
-pub async fn delete_key(id: i64) -> Result<()> { request(Method::DELETE, &format!("/keys/{id}"), NO_BODY).await }
-pub async fn bulk_keys(body: &BulkRequest) -> Result<BulkResult> { request(Method::POST, "/keys/bulk", Some(body)).await }
-pub async fn check_key(id: i64) -> Result<CheckResult> { request(Method::POST, &format!("/keys/{id}/check"), NO_BODY).await }
-pub async fn start_checks(body: &StartChecksRequest) -> Result<CheckJob> { request(Method::POST, "/keys/checks", Some(body)).await }
-pub async fn check_job(job: &str) -> Result<CheckJob> { request(Method::GET, &format!("/keys/checks/{job}"), NO_BODY).await }
-pub async fn pool() -> Result<PoolView> { request(Method::GET, "/pool", NO_BODY).await }
-pub async fn audit(limit: u32) -> Result<Vec<KeyEvent>> { request(Method::GET, &format!("/audit?limit={limit}"), NO_BODY).await }
-pub async fn key_events(id: i64) -> Result<Vec<KeyEvent>> { request(Method::GET, &format!("/keys/{id}/events"), NO_BODY).await }
+pub async fn list_keys(query: &str) -> Result<Page<KeyView>> {
+    request(Method::GET, &format!("/keys?{query}"), NO_BODY).await
+}
+pub async fn create_key(body: &CreateKeyRequest) -> Result<KeyView> {
+    request(Method::POST, "/keys", Some(body)).await
+}
+pub async fn import_keys(body: &ImportRequest) -> Result<ImportResult> {
+    request(Method::POST, "/keys/import", Some(body)).await
+}
+pub async fn export_keys() -> Result<Vec<ExportedKey>> {
+    request(Method::GET, "/keys/export", NO_BODY).await
+}
+pub async fn get_key(id: i64) -> Result<KeyView> {
+    request(Method::GET, &format!("/keys/{id}"), NO_BODY).await
+}
+pub async fn update_key(id: i64, body: &UpdateKeyRequest) -> Result<KeyView> {
+    request(Method::PATCH, &format!("/keys/{id}"), Some(body)).await
+}
+pub async fn delete_key(id: i64) -> Result<()> {
+    request(Method::DELETE, &format!("/keys/{id}"), NO_BODY).await
+}
+pub async fn bulk_keys(body: &BulkRequest) -> Result<BulkResult> {
+    request(Method::POST, "/keys/bulk", Some(body)).await
+}
+pub async fn check_key(id: i64) -> Result<CheckResult> {
+    request(Method::POST, &format!("/keys/{id}/check"), NO_BODY).await
+}
+pub async fn start_checks(body: &StartChecksRequest) -> Result<CheckJob> {
+    request(Method::POST, "/keys/checks", Some(body)).await
+}
+pub async fn check_job(job: &str) -> Result<CheckJob> {
+    request(Method::GET, &format!("/keys/checks/{job}"), NO_BODY).await
+}
+pub async fn pool() -> Result<PoolView> {
+    request(Method::GET, "/pool", NO_BODY).await
+}
+pub async fn audit(limit: u32) -> Result<Vec<KeyEvent>> {
+    request(Method::GET, &format!("/audit?limit={limit}"), NO_BODY).await
+}
+pub async fn key_events(id: i64) -> Result<Vec<KeyEvent>> {
+    request(Method::GET, &format!("/keys/{id}/events"), NO_BODY).await
+}
 /// Live state from the pool's shards; `None` if the shard has nothing on the key.
-pub async fn key_state(id: i64) -> Result<Option<KeyStateView>> { request(Method::GET, &format!("/keys/{id}/state"), NO_BODY).await }
+pub async fn key_state(id: i64) -> Result<Option<KeyStateView>> {
+    request(Method::GET, &format!("/keys/{id}/state"), NO_BODY).await
+}
 
 // Client tokens.
-pub async fn list_tokens() -> Result<Vec<TokenView>> { request(Method::GET, "/tokens", NO_BODY).await }
-pub async fn create_token(body: &CreateTokenRequest) -> Result<IssuedToken> { request(Method::POST, "/tokens", Some(body)).await }
-pub async fn update_token(id: i64, body: &UpdateTokenRequest) -> Result<TokenView> { request(Method::PATCH, &format!("/tokens/{id}"), Some(body)).await }
-pub async fn rotate_token(id: i64) -> Result<IssuedToken> { request(Method::POST, &format!("/tokens/{id}/rotate"), NO_BODY).await }
-pub async fn delete_token(id: i64) -> Result<()> { request(Method::DELETE, &format!("/tokens/{id}"), NO_BODY).await }
+pub async fn list_tokens() -> Result<Vec<TokenView>> {
+    request(Method::GET, "/tokens", NO_BODY).await
+}
+pub async fn create_token(body: &CreateTokenRequest) -> Result<IssuedToken> {
+    request(Method::POST, "/tokens", Some(body)).await
+}
+pub async fn update_token(id: i64, body: &UpdateTokenRequest) -> Result<TokenView> {
+    request(Method::PATCH, &format!("/tokens/{id}"), Some(body)).await
+}
+pub async fn rotate_token(id: i64) -> Result<IssuedToken> {
+    request(Method::POST, &format!("/tokens/{id}/rotate"), NO_BODY).await
+}
+pub async fn delete_token(id: i64) -> Result<()> {
+    request(Method::DELETE, &format!("/tokens/{id}"), NO_BODY).await
+}
 
 // Configuration. The patch is a JSON object of only the fields to change.
-pub async fn get_config() -> Result<ConfigView> { request(Method::GET, "/config", NO_BODY).await }
-pub async fn update_config(patch: &serde_json::Map<String, serde_json::Value>) -> Result<ConfigView> { request(Method::PATCH, "/config", Some(patch)).await }
+pub async fn get_config() -> Result<ConfigView> {
+    request(Method::GET, "/config", NO_BODY).await
+}
+pub async fn update_config(patch: &serde_json::Map<String, serde_json::Value>) -> Result<ConfigView> {
+    request(Method::PATCH, "/config", Some(patch)).await
+}
 
 // Request log and statistics. `query` is a query string without `?` (see `state::logs` and
 // `state::stats`).
-pub async fn list_logs(query: &str) -> Result<LogPage> { request(Method::GET, &format!("/logs?{query}"), NO_BODY).await }
-pub async fn get_log(id: i64) -> Result<LogDetail> { request(Method::GET, &format!("/logs/{id}"), NO_BODY).await }
-pub async fn log_health() -> Result<LogHealth> { request(Method::GET, "/logs/health", NO_BODY).await }
-pub async fn stats_series(query: String) -> Result<Series> { request(Method::GET, &format!("/stats/series?{query}"), NO_BODY).await }
-pub async fn stats_totals(query: String) -> Result<Totals> { request(Method::GET, &format!("/stats/totals?{query}"), NO_BODY).await }
+pub async fn list_logs(query: &str) -> Result<LogPage> {
+    request(Method::GET, &format!("/logs?{query}"), NO_BODY).await
+}
+pub async fn get_log(id: i64) -> Result<LogDetail> {
+    request(Method::GET, &format!("/logs/{id}"), NO_BODY).await
+}
+pub async fn log_health() -> Result<LogHealth> {
+    request(Method::GET, "/logs/health", NO_BODY).await
+}
+pub async fn stats_series(query: String) -> Result<Series> {
+    request(Method::GET, &format!("/stats/series?{query}"), NO_BODY).await
+}
+pub async fn stats_totals(query: String) -> Result<Totals> {
+    request(Method::GET, &format!("/stats/totals?{query}"), NO_BODY).await
+}
 
 /// The CSV export of the log under these filters: a plain same-origin link, so the browser
 /// downloads the streamed file itself (with the session cookie).
 pub fn logs_export_url(query: &str) -> String {
-    if query.is_empty() { format!("{API_BASE}/logs/export.csv") } else { format!("{API_BASE}/logs/export.csv?{query}") }
+    if query.is_empty() {
+        format!("{API_BASE}/logs/export.csv")
+    } else {
+        format!("{API_BASE}/logs/export.csv?{query}")
+    }
 }

@@ -43,9 +43,11 @@ pub const FIELDS: [FieldSpec; 11] = [
 /// A JSON value as the text an input shows.
 pub fn to_text(kind: FieldKind, v: &Value) -> String {
     match (kind, v) {
-        (FieldKind::List, Value::Array(items)) => {
-            items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string)).collect::<Vec<_>>().join("\n")
-        }
+        (FieldKind::List, Value::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+            .collect::<Vec<_>>()
+            .join("\n"),
         (_, Value::String(s)) => s.clone(),
         (_, Value::Null) => String::new(),
         (_, other) => other.to_string(),
@@ -63,7 +65,11 @@ pub fn from_text(kind: FieldKind, text: &str) -> Value {
             _ => Value::String(text.trim().to_string()),
         },
         FieldKind::List => Value::Array(
-            text.split(['\n', ',']).map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.to_string())).collect(),
+            text.split(['\n', ','])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Value::String(s.to_string()))
+                .collect(),
         ),
     }
 }
@@ -107,7 +113,8 @@ impl ConfigForm {
             .iter()
             .filter(|f| self.is_dirty(f.name))
             .map(|f| {
-                let value = if self.reset.contains(f.name) { Value::Null } else { from_text(f.kind, self.draft(f.name)) };
+                let value =
+                    if self.reset.contains(f.name) { Value::Null } else { from_text(f.kind, self.draft(f.name)) };
                 (f.name.to_string(), value)
             })
             .collect()
@@ -158,7 +165,11 @@ impl Reducible for ConfigForm {
                 next.reset.clear();
             }
         }
-        if next == *self { self } else { Rc::new(next) }
+        if next == *self {
+            self
+        } else {
+            Rc::new(next)
+        }
     }
 }
 
@@ -188,7 +199,10 @@ mod tests {
     #[test]
     fn text_round_trips() {
         assert_eq!(to_text(FieldKind::List, &json!(["https://a", "https://b"])), "https://a\nhttps://b");
-        assert_eq!(from_text(FieldKind::List, " https://a \n\nhttps://b, https://c"), json!(["https://a", "https://b", "https://c"]));
+        assert_eq!(
+            from_text(FieldKind::List, " https://a \n\nhttps://b, https://c"),
+            json!(["https://a", "https://b", "https://c"])
+        );
         assert_eq!(from_text(FieldKind::List, ""), json!([]));
         assert_eq!(from_text(FieldKind::Number, " 5 "), json!(5));
         assert_eq!(from_text(FieldKind::Number, "-1"), json!(-1));

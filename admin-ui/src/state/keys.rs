@@ -183,7 +183,11 @@ impl Reducible for KeysState {
             KeysAction::Enabled(e) => query.enabled = e,
             KeysAction::SortBy(field) => {
                 query.order = if query.sort == field {
-                    if query.order == Order::Asc { Order::Desc } else { Order::Asc }
+                    if query.order == Order::Asc {
+                        Order::Desc
+                    } else {
+                        Order::Asc
+                    }
                 } else {
                     field.default_order()
                 };
@@ -225,7 +229,11 @@ impl Reducible for KeysState {
             }
             next.selection.clear();
         }
-        if next == *self { self } else { Rc::new(next) }
+        if next == *self {
+            self
+        } else {
+            Rc::new(next)
+        }
     }
 }
 
@@ -233,7 +241,11 @@ impl Reducible for KeysState {
 /// whole number.
 pub fn parse_rpm(text: &str) -> Result<Option<u32>, std::num::ParseIntError> {
     let t = text.trim();
-    if t.is_empty() { Ok(None) } else { t.parse().map(Some) }
+    if t.is_empty() {
+        Ok(None)
+    } else {
+        t.parse().map(Some)
+    }
 }
 
 /// Percent-encodes a query-string component (RFC 3986 unreserved characters pass through).
@@ -268,12 +280,18 @@ mod tests {
 
     #[test]
     fn filters_and_search_encode() {
-        let s = reduce(KeysState::default(), [
-            KeysAction::Search(" team a/b ".into()),
-            KeysAction::Status(StatusFilter::Disabled),
-            KeysAction::Enabled(EnabledFilter::Enabled),
-        ]);
-        assert_eq!(s.query.to_query(), "q=team%20a%2Fb&status=disabled&enabled=true&sort=id&order=asc&page=1&per_page=50");
+        let s = reduce(
+            KeysState::default(),
+            [
+                KeysAction::Search(" team a/b ".into()),
+                KeysAction::Status(StatusFilter::Disabled),
+                KeysAction::Enabled(EnabledFilter::Enabled),
+            ],
+        );
+        assert_eq!(
+            s.query.to_query(),
+            "q=team%20a%2Fb&status=disabled&enabled=true&sort=id&order=asc&page=1&per_page=50"
+        );
         assert_eq!(encode_component("日"), "%E6%97%A5");
     }
 
@@ -303,11 +321,10 @@ mod tests {
 
     #[test]
     fn selection() {
-        let s = reduce(KeysState::default(), [
-            KeysAction::SelectAll(vec![1, 2, 3], true),
-            KeysAction::Toggle(2),
-            KeysAction::Toggle(9),
-        ]);
+        let s = reduce(
+            KeysState::default(),
+            [KeysAction::SelectAll(vec![1, 2, 3], true), KeysAction::Toggle(2), KeysAction::Toggle(9)],
+        );
         assert_eq!(s.selection.iter().copied().collect::<Vec<_>>(), vec![1, 3, 9]);
         let s = reduce(s, [KeysAction::Shown(vec![1, 2, 9])]);
         assert_eq!(s.selection.iter().copied().collect::<Vec<_>>(), vec![1, 9]);

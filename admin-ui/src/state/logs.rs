@@ -20,9 +20,26 @@ pub const PAGE_LIMIT: u32 = 50;
 /// Failure classes an entry can carry: the upstream classes (`poise_core::pool::FailureClass`),
 /// the gateway's own errors (`poise_core::error`) and a stream cut short.
 pub const ERROR_CLASSES: [&str; 21] = [
-    "quota_minute", "quota_day", "quota_zero", "quota_unknown", "transient", "key_invalid", "region_blocked",
-    "request_bad", "affinity", "proxy_fault", "unauthenticated", "forbidden", "not_found", "bad_request",
-    "payload_too_large", "pool_exhausted", "token_limited", "no_keys", "upstream_unreachable", "internal",
+    "quota_minute",
+    "quota_day",
+    "quota_zero",
+    "quota_unknown",
+    "transient",
+    "key_invalid",
+    "region_blocked",
+    "request_bad",
+    "affinity",
+    "proxy_fault",
+    "unauthenticated",
+    "forbidden",
+    "not_found",
+    "bad_request",
+    "payload_too_large",
+    "pool_exhausted",
+    "token_limited",
+    "no_keys",
+    "upstream_unreachable",
+    "internal",
     "stream_broken",
 ];
 
@@ -40,7 +57,8 @@ pub enum TimeRange {
 }
 
 impl TimeRange {
-    pub const ALL: [TimeRange; 5] = [TimeRange::Hour, TimeRange::Day, TimeRange::Week, TimeRange::All, TimeRange::Custom];
+    pub const ALL: [TimeRange; 5] =
+        [TimeRange::Hour, TimeRange::Day, TimeRange::Week, TimeRange::All, TimeRange::Custom];
 
     pub fn param(self) -> &'static str {
         match self {
@@ -446,10 +464,10 @@ mod tests {
 
     #[test]
     fn new_filters_start_over_and_drop_late_answers() {
-        let s = reduce(LogsState::new(LogFilters::default(), NOW), [
-            LogsAction::Loaded(0, page(&[9], Some("c1"))),
-            LogsAction::LoadMore,
-        ]);
+        let s = reduce(
+            LogsState::new(LogFilters::default(), NOW),
+            [LogsAction::Loaded(0, page(&[9], Some("c1"))), LogsAction::LoadMore],
+        );
         let f = LogFilters { status: "5xx".into(), ..LogFilters::default() };
         let s = reduce(s, [LogsAction::Filter(f.clone(), NOW + 10)]);
         assert_eq!((s.seq, s.cursor.clone(), s.anchor_ms), (2, None, NOW + 10));

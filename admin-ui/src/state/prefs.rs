@@ -58,7 +58,11 @@ impl Reducible for Prefs {
             PrefsAction::SetLang(lang) => Prefs { lang, ..*self },
             PrefsAction::ToggleTheme => Prefs { theme: self.theme.other(), ..*self },
         };
-        if next == *self { self } else { Rc::new(next) }
+        if next == *self {
+            self
+        } else {
+            Rc::new(next)
+        }
     }
 }
 

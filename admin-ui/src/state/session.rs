@@ -13,7 +13,9 @@ pub enum Session {
     NeedsSetup,
     /// Nobody is signed in. `expired` is true when a signed-in session ended by itself (the
     /// sign-in page says so).
-    SignedOut { expired: bool },
+    SignedOut {
+        expired: bool,
+    },
     SignedIn(AdminView),
 }
 
@@ -48,7 +50,11 @@ impl Reducible for Session {
             // A 401 while booting or already signed out changes nothing; the boot flow decides.
             (_, SessionAction::Expired) => return self,
         };
-        if next == *self { self } else { Rc::new(next) }
+        if next == *self {
+            self
+        } else {
+            Rc::new(next)
+        }
     }
 }
 

@@ -79,7 +79,11 @@ pub fn fmt_compact(n: u64) -> String {
 /// A share as a percentage with one decimal (`99.5%`), whole when exact (`100%`).
 pub fn fmt_percent(share: f64) -> String {
     let tenths = (share.clamp(0.0, 1.0) * 1000.0).round() as u64;
-    if tenths.is_multiple_of(10) { format!("{}%", tenths / 10) } else { format!("{}.{}%", tenths / 10, tenths % 10) }
+    if tenths.is_multiple_of(10) {
+        format!("{}%", tenths / 10)
+    } else {
+        format!("{}.{}%", tenths / 10, tenths % 10)
+    }
 }
 
 /// A duration: `850 ms`, `1.2 s`, `42 s`.
@@ -118,8 +122,19 @@ mod tests {
 
     #[test]
     fn compact_counts() {
-        let cases = [(0, "0"), (999, "999"), (1_000, "1k"), (1_240, "1.2k"), (1_250, "1.3k"), (9_960, "10k"),
-            (35_400, "35k"), (999_499, "999k"), (999_999, "1M"), (4_500_000, "4.5M"), (2_100_000_000, "2.1B")];
+        let cases = [
+            (0, "0"),
+            (999, "999"),
+            (1_000, "1k"),
+            (1_240, "1.2k"),
+            (1_250, "1.3k"),
+            (9_960, "10k"),
+            (35_400, "35k"),
+            (999_499, "999k"),
+            (999_999, "1M"),
+            (4_500_000, "4.5M"),
+            (2_100_000_000, "2.1B"),
+        ];
         for (n, want) in cases {
             assert_eq!(fmt_compact(n), want, "{n}");
         }
@@ -153,7 +168,13 @@ mod tests {
 
     #[test]
     fn request_series_split_into_ok_and_errors() {
-        let pt = |t, r, e, rate| SeriesPoint { t, requests: Some(r), errors: Some(e), success_rate: rate, ..SeriesPoint::default() };
+        let pt = |t, r, e, rate| SeriesPoint {
+            t,
+            requests: Some(r),
+            errors: Some(e),
+            success_rate: rate,
+            ..SeriesPoint::default()
+        };
         let s = Series {
             metric: "success_rate".into(),
             resolution: "hour".into(),

@@ -56,7 +56,11 @@ impl Reducible for TokensState {
             }
             TokensAction::Edit(id) => next.editing = id,
         }
-        if next == *self { self } else { Rc::new(next) }
+        if next == *self {
+            self
+        } else {
+            Rc::new(next)
+        }
     }
 }
 
@@ -97,17 +101,32 @@ impl PolicyDraft {
         }
         let mut bad = Vec::new();
         let policy = TokenPolicy {
-            allowed_models: self.models.split(['\n', ',']).map(str::trim).filter(|m| !m.is_empty()).map(str::to_string).collect(),
+            allowed_models: self
+                .models
+                .split(['\n', ','])
+                .map(str::trim)
+                .filter(|m| !m.is_empty())
+                .map(str::to_string)
+                .collect(),
             rpm_limit: limit(&self.rpm, "rpm_limit", &mut bad),
             rpd_limit: limit(&self.rpd, "rpd_limit", &mut bad),
             tpd_limit: limit(&self.tpd, "tpd_limit", &mut bad),
         };
-        if bad.is_empty() { Ok(policy) } else { Err(bad) }
+        if bad.is_empty() {
+            Ok(policy)
+        } else {
+            Err(bad)
+        }
     }
 }
 
 /// The PATCH that turns `view` into the edited values: only what changed.
-pub fn token_changes(view: &TokenView, name: &str, expires_at: Option<u64>, policy: &TokenPolicy) -> UpdateTokenRequest {
+pub fn token_changes(
+    view: &TokenView,
+    name: &str,
+    expires_at: Option<u64>,
+    policy: &TokenPolicy,
+) -> UpdateTokenRequest {
     let name = name.trim();
     let old = &view.policy;
     UpdateTokenRequest {
@@ -180,10 +199,7 @@ mod tests {
 
     #[test]
     fn edit_update_and_remove() {
-        let s = run([
-            TokensAction::Loaded(vec![token(1, "a"), token(2, "b")]),
-            TokensAction::Edit(Some(1)),
-        ]);
+        let s = run([TokensAction::Loaded(vec![token(1, "a"), token(2, "b")]), TokensAction::Edit(Some(1))]);
         assert_eq!(s.editing, Some(1));
         let s = Rc::new(s).reduce(TokensAction::Updated(token(1, "renamed")));
         assert_eq!(s.editing, None);
@@ -194,7 +210,12 @@ mod tests {
 
     #[test]
     fn policy_drafts_parse() {
-        let d = PolicyDraft { models: "gemini-2.5-flash, gemini-2.5-*\n\n".into(), rpm: " 60 ".into(), rpd: String::new(), tpd: "1000000".into() };
+        let d = PolicyDraft {
+            models: "gemini-2.5-flash, gemini-2.5-*\n\n".into(),
+            rpm: " 60 ".into(),
+            rpd: String::new(),
+            tpd: "1000000".into(),
+        };
         let p = d.parse().unwrap();
         assert_eq!(p.allowed_models, vec!["gemini-2.5-flash", "gemini-2.5-*"]);
         assert_eq!((p.rpm_limit, p.rpd_limit, p.tpd_limit), (Some(60), None, Some(1_000_000)));

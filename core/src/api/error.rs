@@ -23,7 +23,9 @@ pub enum ApiError {
     PayloadTooLarge,
     UnsupportedMediaType,
     /// Login throttled.
-    TooManyRequests { retry_after_s: u64 },
+    TooManyRequests {
+        retry_after_s: u64,
+    },
     /// Storage or runtime failure; details are logged, never returned.
     Internal,
 }
@@ -85,7 +87,9 @@ impl ApiError {
             Self::NotFound => ("no such resource".to_string(), BTreeMap::new()),
             Self::MethodNotAllowed => ("method not allowed on this path".to_string(), BTreeMap::new()),
             Self::PayloadTooLarge => ("request body too large".to_string(), BTreeMap::new()),
-            Self::UnsupportedMediaType => ("send JSON with content-type: application/json".to_string(), BTreeMap::new()),
+            Self::UnsupportedMediaType => {
+                ("send JSON with content-type: application/json".to_string(), BTreeMap::new())
+            }
             Self::TooManyRequests { retry_after_s } => {
                 (format!("too many failed sign-ins; try again in {retry_after_s} s"), BTreeMap::new())
             }

@@ -104,7 +104,9 @@ impl Cursor {
 
     pub fn decode(s: &str) -> Option<Cursor> {
         let (at, id) = s.split_once('_')?;
-        let hex = |p: &str| !p.is_empty() && p.len() <= 16 && p.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+        let hex = |p: &str| {
+            !p.is_empty() && p.len() <= 16 && p.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        };
         if !hex(at) || !hex(id) {
             return None;
         }
@@ -434,9 +436,30 @@ pub fn latency_points(q: &SeriesQuery, samples: &[(u64, u64, u64)]) -> Vec<Serie
 
 /// Column names of the CSV export, in order.
 pub const CSV_COLUMNS: &[&str] = &[
-    "id", "request_id", "at", "at_iso", "token_id", "token_name", "route", "model", "method", "path", "stream",
-    "status", "error_class", "ttfb_ms", "total_ms", "attempt_count", "key_id", "key_masked", "prompt_tokens",
-    "output_tokens", "thought_tokens", "cached_tokens", "total_tokens", "attempts",
+    "id",
+    "request_id",
+    "at",
+    "at_iso",
+    "token_id",
+    "token_name",
+    "route",
+    "model",
+    "method",
+    "path",
+    "stream",
+    "status",
+    "error_class",
+    "ttfb_ms",
+    "total_ms",
+    "attempt_count",
+    "key_id",
+    "key_masked",
+    "prompt_tokens",
+    "output_tokens",
+    "thought_tokens",
+    "cached_tokens",
+    "total_tokens",
+    "attempts",
 ];
 
 /// The CSV header line.
@@ -512,11 +535,17 @@ fn set<T>(slot: &mut Option<T>, v: &str, parse: impl Fn(&str) -> Result<T, Strin
 }
 
 fn time(v: &str) -> Result<u64, String> {
-    v.parse::<u64>().ok().filter(|t| *t <= MAX_MS && v.bytes().all(|b| b.is_ascii_digit())).ok_or_else(|| "must be a Unix time in milliseconds".into())
+    v.parse::<u64>()
+        .ok()
+        .filter(|t| *t <= MAX_MS && v.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| "must be a Unix time in milliseconds".into())
 }
 
 fn row_id(v: &str) -> Result<i64, String> {
-    v.parse::<i64>().ok().filter(|n| *n >= 1 && v.bytes().all(|b| b.is_ascii_digit())).ok_or_else(|| "must be a whole number ≥ 1".into())
+    v.parse::<i64>()
+        .ok()
+        .filter(|n| *n >= 1 && v.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| "must be a whole number ≥ 1".into())
 }
 
 fn text(max: usize) -> impl Fn(&str) -> Result<String, String> {
@@ -524,7 +553,12 @@ fn text(max: usize) -> impl Fn(&str) -> Result<String, String> {
 }
 
 fn ranged(min: u32, max: u32) -> impl Fn(&str) -> Result<u32, String> {
-    move |v| v.parse::<u32>().ok().filter(|n| (min..=max).contains(n)).ok_or_else(|| format!("must be a whole number from {min} to {max}"))
+    move |v| {
+        v.parse::<u32>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or_else(|| format!("must be a whole number from {min} to {max}"))
+    }
 }
 
 /// Reports `from` after `to`.
@@ -549,7 +583,9 @@ pub fn parse_log_query(pairs: &[(String, String)], export: bool) -> Result<LogQu
             "token_id" => set(&mut f.token_id, v, row_id),
             "key_id" => set(&mut f.key_id, v, row_id),
             "model" => set(&mut f.model, v, text(200)),
-            "status" => set(&mut f.status, v, |v| StatusFilter::parse(v).ok_or_else(|| "must be 1xx–5xx or a status code".into())),
+            "status" => set(&mut f.status, v, |v| {
+                StatusFilter::parse(v).ok_or_else(|| "must be 1xx–5xx or a status code".into())
+            }),
             "error_class" => set(&mut f.error_class, v, |v| {
                 if v.len() <= 64 && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
                     Ok(v.to_string())
@@ -568,7 +604,9 @@ pub fn parse_log_query(pairs: &[(String, String)], export: bool) -> Result<LogQu
             }),
             "request_id" => set(&mut f.request_id, v, text(100)),
             "limit" => set(&mut limit, v, ranged(1, max)),
-            "cursor" if !export => set(&mut cursor, v, |v| Cursor::decode(v).ok_or_else(|| "not a cursor from this API".into())),
+            "cursor" if !export => {
+                set(&mut cursor, v, |v| Cursor::decode(v).ok_or_else(|| "not a cursor from this API".into()))
+            }
             _ => return None,
         })
     });
@@ -587,8 +625,12 @@ pub fn parse_series_query(pairs: &[(String, String)], now_ms: u64) -> Result<Ser
     let (mut token_id, mut key_id, mut model) = (None, None, None);
     let mut errors = each_param(pairs, |k, v| {
         Some(match k {
-            "metric" => set(&mut metric, v, |v| Metric::parse(v).ok_or_else(|| "must be requests, success_rate, latency or tokens".into())),
-            "resolution" => set(&mut resolution, v, |v| Resolution::parse(v).ok_or_else(|| "must be minute, hour or day".into())),
+            "metric" => set(&mut metric, v, |v| {
+                Metric::parse(v).ok_or_else(|| "must be requests, success_rate, latency or tokens".into())
+            }),
+            "resolution" => {
+                set(&mut resolution, v, |v| Resolution::parse(v).ok_or_else(|| "must be minute, hour or day".into()))
+            }
             "from" => set(&mut from, v, time),
             "to" => set(&mut to, v, time),
             "token_id" => set(&mut token_id, v, row_id),
@@ -666,10 +708,13 @@ mod tests {
     use super::*;
 
     fn q(s: &str) -> Vec<(String, String)> {
-        s.split('&').filter(|p| !p.is_empty()).map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (k.to_string(), v.to_string())
-        }).collect()
+        s.split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (k.to_string(), v.to_string())
+            })
+            .collect()
     }
 
     #[test]
@@ -712,7 +757,22 @@ mod tests {
     fn log_query_reports_every_bad_field() {
         let e = parse_log_query(&q("from=x&to=-1&token_id=0&key_id=1.5&status=6xx&error_class=Bad Class&stream=yes&route=x&limit=501&cursor=nope&bogus=1"), false).unwrap_err();
         let names: Vec<&str> = e.keys().map(String::as_str).collect();
-        assert_eq!(names, ["bogus", "cursor", "error_class", "from", "key_id", "limit", "route", "status", "stream", "to", "token_id"]);
+        assert_eq!(
+            names,
+            [
+                "bogus",
+                "cursor",
+                "error_class",
+                "from",
+                "key_id",
+                "limit",
+                "route",
+                "status",
+                "stream",
+                "to",
+                "token_id"
+            ]
+        );
         assert_eq!(e["bogus"], "unknown parameter");
         let e = parse_log_query(&q("limit=0"), false).unwrap_err();
         assert_eq!(e["limit"], "must be a whole number from 1 to 500");
@@ -736,11 +796,18 @@ mod tests {
         assert_eq!(s.from, 3 * DAY_MS);
         let s = parse_series_query(&q(&format!("resolution=minute&from={}&to={}", now - DAY_MS, now)), now).unwrap();
         assert_eq!(s.from, stats::Resolution::Minute.floor(now - DAY_MS));
-        let e = parse_series_query(&q(&format!("resolution=minute&from={}&to={}", now - DAY_MS - 2 * 60_000, now)), now).unwrap_err();
+        let e =
+            parse_series_query(&q(&format!("resolution=minute&from={}&to={}", now - DAY_MS - 2 * 60_000, now)), now)
+                .unwrap_err();
         assert_eq!(e["from"], "the range may cover at most 24 hours at minute resolution");
-        let e = parse_series_query(&q(&format!("metric=latency&resolution=hour&from={}&to={now}", now - 8 * DAY_MS)), now).unwrap_err();
+        let e =
+            parse_series_query(&q(&format!("metric=latency&resolution=hour&from={}&to={now}", now - 8 * DAY_MS)), now)
+                .unwrap_err();
         assert!(e["from"].contains("7 days"));
-        assert_eq!(parse_series_query(&q(&format!("from={}", now + 1)), now).unwrap_err()["from"], "must not be after to");
+        assert_eq!(
+            parse_series_query(&q(&format!("from={}", now + 1)), now).unwrap_err()["from"],
+            "must not be after to"
+        );
         let e = parse_series_query(&q("metric=p99&resolution=second&key_id=x&extra=1"), now).unwrap_err();
         assert_eq!(e.keys().map(String::as_str).collect::<Vec<_>>(), ["extra", "key_id", "metric", "resolution"]);
     }
@@ -762,7 +829,15 @@ mod tests {
 
     #[test]
     fn counter_series_fill_gaps() {
-        let sq = SeriesQuery { metric: Metric::SuccessRate, resolution: Resolution::Day, from: 0, to: 3 * DAY_MS, token_id: None, key_id: None, model: None };
+        let sq = SeriesQuery {
+            metric: Metric::SuccessRate,
+            resolution: Resolution::Day,
+            from: 0,
+            to: 3 * DAY_MS,
+            token_id: None,
+            key_id: None,
+            model: None,
+        };
         // Hourly rollups folded into days.
         let rows = [(HOUR_MS, usage(3, 1, 10)), (2 * HOUR_MS, usage(1, 0, 5)), (2 * DAY_MS + HOUR_MS, usage(2, 2, 0))];
         let pts = counter_points(Metric::SuccessRate, &sq, &rows);
@@ -774,12 +849,23 @@ mod tests {
         assert_eq!(pts[0].total_tokens, Some(15));
         assert_eq!(pts[0].requests, None);
         let json = serde_json::to_value(&pts[1]).unwrap();
-        assert_eq!(json, serde_json::json!({"t": DAY_MS, "prompt_tokens": 0, "output_tokens": 0, "thought_tokens": 0, "cached_tokens": 0, "total_tokens": 0}));
+        assert_eq!(
+            json,
+            serde_json::json!({"t": DAY_MS, "prompt_tokens": 0, "output_tokens": 0, "thought_tokens": 0, "cached_tokens": 0, "total_tokens": 0})
+        );
     }
 
     #[test]
     fn latency_series_percentiles_per_bucket() {
-        let sq = SeriesQuery { metric: Metric::Latency, resolution: Resolution::Minute, from: 60_000, to: 240_000, token_id: None, key_id: None, model: None };
+        let sq = SeriesQuery {
+            metric: Metric::Latency,
+            resolution: Resolution::Minute,
+            from: 60_000,
+            to: 240_000,
+            token_id: None,
+            key_id: None,
+            model: None,
+        };
         let mut samples: Vec<(u64, u64, u64)> = (1..=100).map(|i| (60_000 + i, i * 10, i)).collect();
         samples.push((180_500, 7, 3));
         samples.push((240_000, 1, 1)); // outside [from, to)
@@ -806,7 +892,10 @@ mod tests {
             ..LogEntry::default()
         };
         let line = csv_row(&e, r#"[{"key_id":1}]"#);
-        assert!(line.starts_with("7,r1,0,1970-01-01T00:00:00.000Z,,'=cmd,native,\"weird,\"\"model\"\"\",POST,"), "{line}");
+        assert!(
+            line.starts_with("7,r1,0,1970-01-01T00:00:00.000Z,,'=cmd,native,\"weird,\"\"model\"\"\",POST,"),
+            "{line}"
+        );
         assert!(line.ends_with(",\"[{\"\"key_id\"\":1}]\"\r\n"), "{line}");
         assert_eq!(csv_header().split(',').count(), CSV_COLUMNS.len());
     }

@@ -168,8 +168,12 @@ mod tests {
     #[test]
     fn literal_beats_parameter() {
         assert!(matches!(match_route("GET", "/api/v1/keys/export"), RouteMatch::Found(RouteId::ExportKeys, _, _)));
-        assert!(matches!(match_route("GET", "/api/v1/keys/checks/abc"), RouteMatch::Found(RouteId::CheckJob, _, p) if p == ["abc"]));
-        assert!(matches!(match_route("GET", "/api/v1/keys/42"), RouteMatch::Found(RouteId::GetKey, _, p) if p == ["42"]));
+        assert!(
+            matches!(match_route("GET", "/api/v1/keys/checks/abc"), RouteMatch::Found(RouteId::CheckJob, _, p) if p == ["abc"])
+        );
+        assert!(
+            matches!(match_route("GET", "/api/v1/keys/42"), RouteMatch::Found(RouteId::GetKey, _, p) if p == ["42"])
+        );
         assert_eq!(match_route("PUT", "/api/v1/keys/42"), RouteMatch::MethodNotAllowed);
         assert_eq!(match_route("GET", "/api/v1/nope"), RouteMatch::NotFound);
         assert_eq!(match_route("GET", "/api/v1/keys//events"), RouteMatch::NotFound);

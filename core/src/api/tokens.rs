@@ -38,10 +38,18 @@ impl TokenPolicy {
         let mut f = std::collections::BTreeMap::new();
         if self.allowed_models.len() > 100 {
             f.insert("allowed_models".into(), "at most 100 entries".into());
-        } else if self.allowed_models.iter().any(|m| m.trim().is_empty() || m.len() > 200 || m.chars().any(|c| c.is_whitespace() || c.is_control())) {
+        } else if self
+            .allowed_models
+            .iter()
+            .any(|m| m.trim().is_empty() || m.len() > 200 || m.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
             f.insert("allowed_models".into(), "entries must be model names or prefixes ending in * (no spaces)".into());
         }
-        for (name, v) in [("rpm_limit", self.rpm_limit.map(u64::from)), ("rpd_limit", self.rpd_limit.map(u64::from)), ("tpd_limit", self.tpd_limit)] {
+        for (name, v) in [
+            ("rpm_limit", self.rpm_limit.map(u64::from)),
+            ("rpd_limit", self.rpd_limit.map(u64::from)),
+            ("tpd_limit", self.tpd_limit),
+        ] {
             if v == Some(0) {
                 f.insert(name.into(), "must be at least 1 (leave empty for no limit)".into());
             }

@@ -77,7 +77,12 @@ pub enum Outcome {
     /// A failure that does not cool the key (transient); counts towards `failures`.
     Failure,
     /// Cool (key or project, each of `models`) down until `until_ms`.
-    Cooldown { models: Vec<String>, until_ms: u64, reason: String, project_wide: bool },
+    Cooldown {
+        models: Vec<String>,
+        until_ms: u64,
+        reason: String,
+        project_wide: bool,
+    },
 }
 
 /// An outcome report.
@@ -165,7 +170,11 @@ impl ShardState {
         let tokens_left = (k.rpm_cap > 0).then(|| {
             let mut b = slot.bucket.unwrap_or_else(|| Bucket::full(k.rpm_cap, now_ms));
             try_acquire(&mut b, k.rpm_cap, k.rpm_cap, MINUTE_MS, 1, now_ms, Mode::Check).map_or(0, |d| {
-                if d.allowed { d.remaining + 1 } else { 0 }
+                if d.allowed {
+                    d.remaining + 1
+                } else {
+                    0
+                }
             })
         });
         KeyView {
@@ -193,7 +202,10 @@ impl ShardState {
             },
         );
         let Some(&id) = order.first() else {
-            return (AcquireReply { key_id: None, failures: 0, free_at_ms: self.free_at(req, &views) }, Dirty::default());
+            return (
+                AcquireReply { key_id: None, failures: 0, free_at_ms: self.free_at(req, &views) },
+                Dirty::default(),
+            );
         };
         let key = req.keys.iter().find(|k| k.id == id).expect("selected from these keys");
         let slot = self.keys.entry(id).or_default();
@@ -247,7 +259,15 @@ impl ShardState {
                 for model in models {
                     let k = (scope.clone(), model.clone());
                     let until = self.cooldowns.get(&k).map_or(*until_ms, |c| c.until_ms.max(*until_ms));
-                    self.cooldowns.insert(k.clone(), Cooldown { scope: scope.clone(), model: model.clone(), until_ms: until, reason: reason.clone() });
+                    self.cooldowns.insert(
+                        k.clone(),
+                        Cooldown {
+                            scope: scope.clone(),
+                            model: model.clone(),
+                            until_ms: until,
+                            reason: reason.clone(),
+                        },
+                    );
                     dirty.cooldowns.push(k);
                 }
             }
@@ -257,7 +277,8 @@ impl ShardState {
 
     /// Drops cooldowns that ended; returns the removed storage keys.
     pub fn expire(&mut self, now_ms: u64) -> Vec<(String, String)> {
-        let gone: Vec<_> = self.cooldowns.iter().filter(|(_, c)| c.until_ms <= now_ms).map(|(k, _)| k.clone()).collect();
+        let gone: Vec<_> =
+            self.cooldowns.iter().filter(|(_, c)| c.until_ms <= now_ms).map(|(k, _)| k.clone()).collect();
         for k in &gone {
             self.cooldowns.remove(k);
         }
@@ -277,7 +298,13 @@ impl ShardState {
                     .cloned()
                     .collect();
                 let slot = self.keys.get(&k.id).cloned().unwrap_or_default();
-                KeyStateView { key_id: k.id, last_used_ms: slot.last_used_ms, failures: slot.failures, tokens_left: v.tokens_left, cooldowns }
+                KeyStateView {
+                    key_id: k.id,
+                    last_used_ms: slot.last_used_ms,
+                    failures: slot.failures,
+                    tokens_left: v.tokens_left,
+                    cooldowns,
+                }
             })
             .collect()
     }
@@ -300,7 +327,12 @@ mod tests {
             key_id,
             project: project.map(str::to_string),
             now_ms: 0,
-            outcome: Outcome::Cooldown { models: vec![model.into()], until_ms, reason: "quota_minute".into(), project_wide },
+            outcome: Outcome::Cooldown {
+                models: vec![model.into()],
+                until_ms,
+                reason: "quota_minute".into(),
+                project_wide,
+            },
         }
     }
 

@@ -36,7 +36,8 @@ pub fn referenced(path: &str, body: Option<&[u8]>) -> Vec<String> {
             let mut rest = text.as_ref();
             while let Some(pos) = rest.find(prefix) {
                 let after = &rest[pos + prefix.len()..];
-                let id: String = after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+                let id: String =
+                    after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
                 let preceded_ok = rest[..pos].chars().last().is_none_or(|c| !c.is_ascii_alphanumeric());
                 if !id.is_empty() && preceded_ok {
                     push_unique(&mut out, format!("{prefix}{id}"));
@@ -91,7 +92,10 @@ mod tests {
     #[test]
     fn from_bodies() {
         let body = br#"{"contents":[{"parts":[{"fileData":{"fileUri":"https://generativelanguage.googleapis.com/v1beta/files/f1"}},{"fileData":{"fileUri":"http://127.0.0.1:1/v1beta/files/f2"}}]}],"cachedContent":"cachedContents/c-9"}"#;
-        assert_eq!(referenced("/v1beta/models/m:generateContent", Some(body)), vec!["files/f1", "files/f2", "cachedContents/c-9"]);
+        assert_eq!(
+            referenced("/v1beta/models/m:generateContent", Some(body)),
+            vec!["files/f1", "files/f2", "cachedContents/c-9"]
+        );
         assert_eq!(referenced("/x", Some(b"myfiles/abc and files/ok")), vec!["files/ok"]);
     }
 

@@ -26,11 +26,7 @@ const CREDENTIAL_PARAMS: &[&str] = &["key", "access_token"];
 
 /// Finds the client's token. Header wins over query, `x-goog-api-key` over `Authorization`.
 /// Empty values count as absent.
-pub fn extract(
-    goog_api_key: Option<&str>,
-    authorization: Option<&str>,
-    raw_query: &str,
-) -> Option<ClientCredential> {
+pub fn extract(goog_api_key: Option<&str>, authorization: Option<&str>, raw_query: &str) -> Option<ClientCredential> {
     if let Some(v) = goog_api_key.map(str::trim).filter(|v| !v.is_empty()) {
         return Some(ClientCredential { token: v.to_string(), source: CredentialSource::GoogApiKeyHeader });
     }
@@ -78,16 +74,14 @@ pub fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h * 16 + l);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 3;
+                    continue;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b'+' => out.push(b' '),
             b => out.push(b),
         }
@@ -133,12 +127,18 @@ mod tests {
 
     #[test]
     fn strip_keeps_other_params_byte_for_byte() {
-        assert_eq!(strip_credentials("%24alt=json%3Benum-encoding%3Dint&key=gp_x"), "%24alt=json%3Benum-encoding%3Dint");
+        assert_eq!(
+            strip_credentials("%24alt=json%3Benum-encoding%3Dint&key=gp_x"),
+            "%24alt=json%3Benum-encoding%3Dint"
+        );
         assert_eq!(strip_credentials("key=a&alt=sse&access_token=t&pageSize=5"), "alt=sse&pageSize=5");
         assert_eq!(strip_credentials("k%65y=a&x=1"), "x=1");
         assert_eq!(strip_credentials(""), "");
         assert_eq!(strip_credentials("&&alt=sse&"), "alt=sse");
-        assert_eq!(strip_credentials("upload_id=abc&upload_protocol=resumable"), "upload_id=abc&upload_protocol=resumable");
+        assert_eq!(
+            strip_credentials("upload_id=abc&upload_protocol=resumable"),
+            "upload_id=abc&upload_protocol=resumable"
+        );
     }
 
     #[test]

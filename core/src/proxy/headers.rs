@@ -77,10 +77,37 @@ mod tests {
     #[test]
     fn request_filter() {
         let conn = connection_tokens(Some("keep-alive, X-Secret"));
-        for keep in ["Content-Type", "user-agent", "x-goog-api-client", "X-Server-Timeout", "x-goog-upload-command", "X-Goog-Upload-Header-Content-Length", "accept", "x-goog-request-params"] {
+        for keep in [
+            "Content-Type",
+            "user-agent",
+            "x-goog-api-client",
+            "X-Server-Timeout",
+            "x-goog-upload-command",
+            "X-Goog-Upload-Header-Content-Length",
+            "accept",
+            "x-goog-request-params",
+        ] {
             assert!(forward_request_header(keep, &conn), "{keep} must pass");
         }
-        for drop in ["x-goog-api-key", "Authorization", "Cookie", "Host", "Connection", "Transfer-Encoding", "CF-Connecting-IP", "cf-ray", "X-Forwarded-For", "x-forwarded-proto", "Forwarded", "X-Real-IP", "x-goog-user-project", "x-secret", "Upgrade", "content-length", "accept-encoding"] {
+        for drop in [
+            "x-goog-api-key",
+            "Authorization",
+            "Cookie",
+            "Host",
+            "Connection",
+            "Transfer-Encoding",
+            "CF-Connecting-IP",
+            "cf-ray",
+            "X-Forwarded-For",
+            "x-forwarded-proto",
+            "Forwarded",
+            "X-Real-IP",
+            "x-goog-user-project",
+            "x-secret",
+            "Upgrade",
+            "content-length",
+            "accept-encoding",
+        ] {
             assert!(!forward_request_header(drop, &conn), "{drop} must be dropped");
         }
     }

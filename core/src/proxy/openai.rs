@@ -23,7 +23,8 @@ pub fn upstream_path(path: &str, bearer_only: bool) -> Option<String> {
         return Some(format!("/v1beta/openai/{rest}"));
     }
     let rest = path.strip_prefix("/v1/")?;
-    let openai_only = ["chat/completions", "embeddings", "images/generations"].contains(&rest) || rest.starts_with("audio/");
+    let openai_only =
+        ["chat/completions", "embeddings", "images/generations"].contains(&rest) || rest.starts_with("audio/");
     let models = rest == "models" || rest.starts_with("models/");
     (openai_only || (models && bearer_only)).then(|| format!("/v1beta/openai/{rest}"))
 }
@@ -63,11 +64,13 @@ pub fn error_body(status: u16, body: &str) -> Value {
         other => other.clone(),
     });
     let err = inner.as_ref().and_then(|v| v.get("error"));
-    let message = err
-        .and_then(|e| e.get("message"))
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .unwrap_or_else(|| if body.trim().is_empty() { format!("upstream error {status}") } else { body.trim().chars().take(500).collect() });
+    let message = err.and_then(|e| e.get("message")).and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| {
+        if body.trim().is_empty() {
+            format!("upstream error {status}")
+        } else {
+            body.trim().chars().take(500).collect()
+        }
+    });
     if let Some(kind) = err.and_then(|e| e.get("type")).and_then(Value::as_str) {
         return json!({"error": {"message": message, "type": kind, "code": err.and_then(|e| e.get("code")).cloned().unwrap_or(Value::Null)}});
     }
@@ -97,11 +100,17 @@ mod tests {
         assert_eq!(upstream_path("/openai/v1/embeddings", false).as_deref(), Some("/v1beta/openai/embeddings"));
         assert_eq!(upstream_path("/v1beta/openai/models", false).as_deref(), Some("/v1beta/openai/models"));
         assert_eq!(upstream_path("/v1/models", true).as_deref(), Some("/v1beta/openai/models"));
-        assert_eq!(upstream_path("/v1/models/gemini-2.5-flash", true).as_deref(), Some("/v1beta/openai/models/gemini-2.5-flash"));
+        assert_eq!(
+            upstream_path("/v1/models/gemini-2.5-flash", true).as_deref(),
+            Some("/v1beta/openai/models/gemini-2.5-flash")
+        );
         assert_eq!(upstream_path("/v1/models", false), None, "Gemini SDKs keep the native models list");
         assert_eq!(upstream_path("/v1/models/gemini-2.5-flash:generateContent", false), None);
         assert_eq!(upstream_path("/v1/files", true), None);
-        assert_eq!(upstream_path("/v1/images/generations", false).as_deref(), Some("/v1beta/openai/images/generations"));
+        assert_eq!(
+            upstream_path("/v1/images/generations", false).as_deref(),
+            Some("/v1beta/openai/images/generations")
+        );
     }
 
     #[test]

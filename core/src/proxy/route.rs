@@ -42,7 +42,9 @@ pub fn is_version(seg: &str) -> bool {
 /// The model a native path names (`/v1beta/models/gemini-2.5-flash:generateContent` →
 /// `gemini-2.5-flash`; tuned models keep their `tunedModels/` prefix), if any.
 pub fn model_of(path: &str) -> Option<String> {
-    let idx = path.find("/models/").map(|i| (i + 8, ""))
+    let idx = path
+        .find("/models/")
+        .map(|i| (i + 8, ""))
         .or_else(|| path.find("/tunedModels/").map(|i| (i + 13, "tunedModels/")))?;
     let rest = &path[idx.0..];
     let end = rest.find([':', '/']).unwrap_or(rest.len());

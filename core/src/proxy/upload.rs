@@ -12,9 +12,7 @@ use super::credentials::{query_param, strip_credentials};
 /// Rewrites an upstream upload URL to `public_origin` (e.g. `https://gw.example.com`, no
 /// trailing slash). Returns `None` for a value that is not an absolute http(s) URL.
 pub fn rewrite_upload_url(upstream_url: &str, public_origin: &str) -> Option<String> {
-    let rest = upstream_url
-        .strip_prefix("https://")
-        .or_else(|| upstream_url.strip_prefix("http://"))?;
+    let rest = upstream_url.strip_prefix("https://").or_else(|| upstream_url.strip_prefix("http://"))?;
     let path_and_query = &rest[rest.find('/')?..];
     let (path, query) = match path_and_query.split_once('?') {
         Some((p, q)) => (p, strip_credentials(q)),

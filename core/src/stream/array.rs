@@ -155,9 +155,13 @@ mod tests {
         let mut framer = ArrayFramer::new(limit);
         let mut sink = |f: Frame<'_>| {
             out.push(match f {
-                Frame::Whole { data, trailing } => format!("{}:{}", if trailing { "T" } else { "W" }, String::from_utf8_lossy(data)),
+                Frame::Whole { data, trailing } => {
+                    format!("{}:{}", if trailing { "T" } else { "W" }, String::from_utf8_lossy(data))
+                }
                 Frame::Overflow => "O".into(),
-                Frame::Oversize { tail, trailing } => format!("Z{}:{}", if trailing { "T" } else { "" }, String::from_utf8_lossy(tail)),
+                Frame::Oversize { tail, trailing } => {
+                    format!("Z{}:{}", if trailing { "T" } else { "" }, String::from_utf8_lossy(tail))
+                }
                 Frame::Closed => "C".into(),
             })
         };
@@ -171,8 +175,16 @@ mod tests {
     #[test]
     fn splitting() {
         let cases: [(&str, &[u8], &[&str]); 9] = [
-            ("gemini", b"[{\"a\":1}\r\n,\r\n{\"b\":[2,{\"c\":3}]}\r\n]", &["W:{\"a\":1}", "W:{\"b\":[2,{\"c\":3}]}", "C"]),
-            ("brackets in strings", br#"[{"t":"}]{[\"x\\"},{"u":"\\"}]"#, &[r#"W:{"t":"}]{[\"x\\"}"#, r#"W:{"u":"\\"}"#, "C"]),
+            (
+                "gemini",
+                b"[{\"a\":1}\r\n,\r\n{\"b\":[2,{\"c\":3}]}\r\n]",
+                &["W:{\"a\":1}", "W:{\"b\":[2,{\"c\":3}]}", "C"],
+            ),
+            (
+                "brackets in strings",
+                br#"[{"t":"}]{[\"x\\"},{"u":"\\"}]"#,
+                &[r#"W:{"t":"}]{[\"x\\"}"#, r#"W:{"u":"\\"}"#, "C"],
+            ),
             ("utf-8", "[{\"t\":\"é日本🙂\"}]".as_bytes(), &["W:{\"t\":\"é日本🙂\"}", "C"]),
             ("empty array", b"[]", &["C"]),
             ("empty array spaced", b" [ \r\n ] ", &["C"]),

@@ -114,7 +114,8 @@ fn inspect_gemini(obj: &Map<String, Value>, found: &mut Inspection) {
 }
 
 /// Part members that describe a part rather than carry content.
-const PART_META: [&str; 6] = ["text", "thought", "thoughtSignature", "partMetadata", "videoMetadata", "mediaResolution"];
+const PART_META: [&str; 6] =
+    ["text", "thought", "thoughtSignature", "partMetadata", "videoMetadata", "mediaResolution"];
 
 fn part_has_content(part: &Value) -> bool {
     let Some(part) = part.as_object() else { return false };
@@ -128,10 +129,8 @@ const MESSAGE_META: [&str; 2] = ["role", "extra_content"];
 fn inspect_openai(choices: &Value, found: &mut Inspection) {
     for choice in choices.as_array().into_iter().flatten() {
         let message = choice.get("delta").or_else(|| choice.get("message")).and_then(Value::as_object);
-        let says_something = message
-            .into_iter()
-            .flatten()
-            .any(|(k, v)| !MESSAGE_META.contains(&k.as_str()) && non_empty(v));
+        let says_something =
+            message.into_iter().flatten().any(|(k, v)| !MESSAGE_META.contains(&k.as_str()) && non_empty(v));
         let legacy_text = choice.get("text").is_some_and(non_empty);
         if says_something || legacy_text {
             found.content = true;
@@ -206,35 +205,91 @@ mod tests {
     fn empty_replies() {
         let cases = [
             // Gemini: real answers.
-            ("text part", json!({"candidates":[{"content":{"parts":[{"text":"Hi"}],"role":"model"},"finishReason":"STOP"}]}), false),
-            ("function call", json!({"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{}}}]}}]}), false),
-            ("inline image", json!({"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"image/png","data":"iVBO"}}]}}]}), false),
-            ("code", json!({"candidates":[{"content":{"parts":[{"executableCode":{"language":"PYTHON","code":"1"}}]}}]}), false),
+            (
+                "text part",
+                json!({"candidates":[{"content":{"parts":[{"text":"Hi"}],"role":"model"},"finishReason":"STOP"}]}),
+                false,
+            ),
+            (
+                "function call",
+                json!({"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{}}}]}}]}),
+                false,
+            ),
+            (
+                "inline image",
+                json!({"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"image/png","data":"iVBO"}}]}}]}),
+                false,
+            ),
+            (
+                "code",
+                json!({"candidates":[{"content":{"parts":[{"executableCode":{"language":"PYTHON","code":"1"}}]}}]}),
+                false,
+            ),
             ("thought text", json!({"candidates":[{"content":{"parts":[{"text":"hmm","thought":true}]}}]}), false),
             ("unknown part kind", json!({"candidates":[{"content":{"parts":[{"futurePart":{"x":1}}]}}]}), false),
-            ("blocked prompt", json!({"promptFeedback":{"blockReason":"SAFETY","safetyRatings":[]},"usageMetadata":{"promptTokenCount":5}}), false),
+            (
+                "blocked prompt",
+                json!({"promptFeedback":{"blockReason":"SAFETY","safetyRatings":[]},"usageMetadata":{"promptTokenCount":5}}),
+                false,
+            ),
             ("blocked prompt, int enum", json!({"promptFeedback":{"blockReason":2}}), false),
             ("safety stop", json!({"candidates":[{"content":{"role":"model"},"finishReason":"SAFETY"}]}), false),
-            ("max tokens while thinking", json!({"candidates":[{"content":{"role":"model"},"finishReason":"MAX_TOKENS"}]}), false),
+            (
+                "max tokens while thinking",
+                json!({"candidates":[{"content":{"role":"model"},"finishReason":"MAX_TOKENS"}]}),
+                false,
+            ),
             ("int enum verdict", json!({"candidates":[{"finishReason":3}]}), false),
             // Gemini: empty.
-            ("no candidates", json!({"usageMetadata":{"promptTokenCount":5,"totalTokenCount":5},"modelVersion":"m","responseId":"r"}), true),
+            (
+                "no candidates",
+                json!({"usageMetadata":{"promptTokenCount":5,"totalTokenCount":5},"modelVersion":"m","responseId":"r"}),
+                true,
+            ),
             ("empty candidates", json!({"candidates":[],"usageMetadata":{"promptTokenCount":5}}), true),
             ("no parts", json!({"candidates":[{"content":{"role":"model"},"finishReason":"STOP","index":0}]}), true),
             ("empty text", json!({"candidates":[{"content":{"parts":[{"text":""}]},"finishReason":"STOP"}]}), true),
-            ("signature only", json!({"candidates":[{"content":{"parts":[{"text":"","thoughtSignature":"c2ln"}]}}]}), true),
+            (
+                "signature only",
+                json!({"candidates":[{"content":{"parts":[{"text":"","thoughtSignature":"c2ln"}]}}]}),
+                true,
+            ),
             ("OTHER", json!({"candidates":[{"content":{"parts":[]},"finishReason":"OTHER"}]}), true),
             ("OTHER int", json!({"candidates":[{"finishReason":5}]}), true),
             ("STOP int", json!({"candidates":[{"finishReason":1}]}), true),
             ("unspecified block reason", json!({"promptFeedback":{"blockReason":"BLOCK_REASON_UNSPECIFIED"}}), true),
             ("feedback without block", json!({"promptFeedback":{"safetyRatings":[]}}), true),
             // OpenAI chat.
-            ("chat message", json!({"choices":[{"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}]}), false),
-            ("chat tool call", json!({"choices":[{"message":{"role":"assistant","content":null,"tool_calls":[{"id":"1"}]}}]}), false),
-            ("chat length", json!({"choices":[{"message":{"role":"assistant","content":""},"finish_reason":"length"}]}), false),
-            ("chat filtered", json!({"choices":[{"message":{"role":"assistant"},"finish_reason":"content_filter"}]}), false),
-            ("chat empty", json!({"choices":[{"message":{"role":"assistant","content":""},"finish_reason":"stop"}]}), true),
-            ("chat null content", json!({"choices":[{"message":{"role":"assistant","content":null,"tool_calls":[]}}]}), true),
+            (
+                "chat message",
+                json!({"choices":[{"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}]}),
+                false,
+            ),
+            (
+                "chat tool call",
+                json!({"choices":[{"message":{"role":"assistant","content":null,"tool_calls":[{"id":"1"}]}}]}),
+                false,
+            ),
+            (
+                "chat length",
+                json!({"choices":[{"message":{"role":"assistant","content":""},"finish_reason":"length"}]}),
+                false,
+            ),
+            (
+                "chat filtered",
+                json!({"choices":[{"message":{"role":"assistant"},"finish_reason":"content_filter"}]}),
+                false,
+            ),
+            (
+                "chat empty",
+                json!({"choices":[{"message":{"role":"assistant","content":""},"finish_reason":"stop"}]}),
+                true,
+            ),
+            (
+                "chat null content",
+                json!({"choices":[{"message":{"role":"assistant","content":null,"tool_calls":[]}}]}),
+                true,
+            ),
             ("chat no choices", json!({"choices":[],"usage":{"prompt_tokens":3}}), true),
             // Not generation replies: never empty.
             ("embedding", json!({"embedding":{"values":[0.1]}}), false),
@@ -246,7 +301,11 @@ mod tests {
             ("error array", json!([{"error":{"code":400}}]), false),
             ("scalar", json!("text"), false),
             // Arrays merge their elements.
-            ("array with content", json!([{"candidates":[]},{"candidates":[{"content":{"parts":[{"text":"a"}]}}]}]), false),
+            (
+                "array with content",
+                json!([{"candidates":[]},{"candidates":[{"content":{"parts":[{"text":"a"}]}}]}]),
+                false,
+            ),
             ("array all empty", json!([{"candidates":[]},{"usageMetadata":{"promptTokenCount":1}}]), true),
         ];
         for (name, value, empty) in cases {
@@ -285,9 +344,16 @@ mod tests {
 
     #[test]
     fn enum_names() {
-        let cases =
-            [(json!(1), "STOP"), (json!(5), "OTHER"), (json!(6), "LANGUAGE"), (json!(12), "UNEXPECTED_TOOL_CALL"),
-             (json!(99), "99"), (json!("SAFETY"), "SAFETY"), (json!(-1), "-1"), (json!(null), "")];
+        let cases = [
+            (json!(1), "STOP"),
+            (json!(5), "OTHER"),
+            (json!(6), "LANGUAGE"),
+            (json!(12), "UNEXPECTED_TOOL_CALL"),
+            (json!(99), "99"),
+            (json!("SAFETY"), "SAFETY"),
+            (json!(-1), "-1"),
+            (json!(null), ""),
+        ];
         for (value, name) in cases {
             assert_eq!(finish_reason_name(&value), name, "{value}");
         }

@@ -189,9 +189,13 @@ mod tests {
         let mut framer = SseFramer::new(limit);
         let mut sink = |f: Frame<'_>| {
             out.push(match f {
-                Frame::Whole { data, trailing } => format!("{}:{}", if trailing { "T" } else { "W" }, String::from_utf8_lossy(data)),
+                Frame::Whole { data, trailing } => {
+                    format!("{}:{}", if trailing { "T" } else { "W" }, String::from_utf8_lossy(data))
+                }
                 Frame::Overflow => "O".into(),
-                Frame::Oversize { tail, trailing } => format!("Z{}:{}", if trailing { "T" } else { "" }, String::from_utf8_lossy(tail)),
+                Frame::Oversize { tail, trailing } => {
+                    format!("Z{}:{}", if trailing { "T" } else { "" }, String::from_utf8_lossy(tail))
+                }
                 Frame::Closed => "C".into(),
             })
         };
@@ -211,7 +215,11 @@ mod tests {
             ("no space", b"data:1\n\n", &["W:1"]),
             ("only one space dropped", b"data:  1\n\n", &["W: 1"]),
             ("multi-line data", b"data: {\"a\":\ndata: 1}\n\n", &["W:{\"a\":\n1}"]),
-            ("comments and fields skipped", b": ping\nevent: message\nid: 7\nretry: 10\ndata: x\n\n: ping\n\n", &["W:x"]),
+            (
+                "comments and fields skipped",
+                b": ping\nevent: message\nid: 7\nretry: 10\ndata: x\n\n: ping\n\n",
+                &["W:x"],
+            ),
             ("blank lines without data", b"\n\n\r\n: c\n\n", &[]),
             ("field without colon", b"data\ndata\n\n", &["W:\n"]),
             ("long field name ignored", b"dataxxxxxxxxxx: 1\ndata: 2\n\n", &["W:2"]),

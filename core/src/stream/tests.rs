@@ -59,7 +59,8 @@ fn summarize(s: &Scanner) -> Summary {
 
 fn run(shape: BodyShape, limit: Option<usize>, body: &[u8], chunk: usize) -> Run {
     let mut scanner = limit.map_or_else(|| Scanner::new(shape), |l| Scanner::with_limit(shape, l));
-    let mut out = Run { summary: Summary::default(), first_content_at: None, first_error_at: None, event_calls: 0, max_held: 0 };
+    let mut out =
+        Run { summary: Summary::default(), first_content_at: None, first_error_at: None, event_calls: 0, max_held: 0 };
     let mut fed = 0;
     let note = |p: Progress, at: usize, out: &mut Run| {
         if p.first_content {
@@ -184,7 +185,8 @@ fn gemini_sse_stream() {
         final_event(" jumps."),
     ];
     let body = gemini_sse(&events);
-    let expected = Summary { content: true, usage: final_usage(), events: 3, finish: Some("STOP".into()), ..Summary::default() };
+    let expected =
+        Summary { content: true, usage: final_usage(), events: 3, finish: Some("STOP".into()), ..Summary::default() };
     check("gemini sse", BodyShape::Sse, None, &body, &expected, When::AtByte(gemini_sse_end(&events, 0)));
 }
 
@@ -197,15 +199,14 @@ fn gemini_sse_content_after_metadata_only_event() {
         final_event(""),
     ];
     let body = gemini_sse(&events);
-    let expected = Summary { content: true, usage: final_usage(), events: 4, finish: Some("STOP".into()), ..Summary::default() };
+    let expected =
+        Summary { content: true, usage: final_usage(), events: 4, finish: Some("STOP".into()), ..Summary::default() };
     check("metadata first", BodyShape::Sse, None, &body, &expected, When::AtByte(gemini_sse_end(&events, 2)));
 }
 
 #[test]
 fn openai_sse_stream() {
-    let chunk = |choices: Value| {
-        json!({"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gemini-2.5-flash","choices":choices})
-    };
+    let chunk = |choices: Value| json!({"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gemini-2.5-flash","choices":choices});
     let events = [
         chunk(json!([{"index":0,"delta":{"role":"assistant"}}])),
         chunk(json!([{"index":0,"delta":{"content":"Hello"}}])),
@@ -226,11 +227,21 @@ fn openai_sse_stream() {
 
     // Tool calls are content; a stream that only says its role and stops is empty.
     let tools = [
-        chunk(json!([{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]}}])),
+        chunk(
+            json!([{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]}}]),
+        ),
         chunk(json!([{"index":0,"delta":{},"finish_reason":"tool_calls"}])),
     ];
-    let expected = Summary { content: true, events: 3, finish: Some("tool_calls".into()), closed: true, ..Summary::default() };
-    check("openai tools", BodyShape::Sse, None, &openai_sse(&tools), &expected, When::AtByte(openai_sse_end(&tools, 0)));
+    let expected =
+        Summary { content: true, events: 3, finish: Some("tool_calls".into()), closed: true, ..Summary::default() };
+    check(
+        "openai tools",
+        BodyShape::Sse,
+        None,
+        &openai_sse(&tools),
+        &expected,
+        When::AtByte(openai_sse_end(&tools, 0)),
+    );
 
     let empty = [
         chunk(json!([{"index":0,"delta":{"role":"assistant","content":""}}])),
@@ -242,11 +253,8 @@ fn openai_sse_stream() {
 
 #[test]
 fn gemini_json_array_stream() {
-    let elements = [
-        text_event("He said \"{hi}\" [ok] \\ }]", "r1"),
-        text_event(" — 日本語 🙂", "r2"),
-        final_event(" done"),
-    ];
+    let elements =
+        [text_event("He said \"{hi}\" [ok] \\ }]", "r1"), text_event(" — 日本語 🙂", "r2"), final_event(" done")];
     let body = gemini_array(&elements);
     let expected = Summary {
         content: true,
@@ -268,17 +276,40 @@ fn enum_encoding_int() {
                "usageMetadata":{"promptTokenCount":2,"candidatesTokenCount":2,"totalTokenCount":4}}),
     ];
     let body = gemini_array(&elements);
-    let expected = Summary { content: true, usage: usage(2, 2, 0, 0, 4), events: 2, finish: Some("STOP".into()), closed: true, ..Summary::default() };
+    let expected = Summary {
+        content: true,
+        usage: usage(2, 2, 0, 0, 4),
+        events: 2,
+        finish: Some("STOP".into()),
+        closed: true,
+        ..Summary::default()
+    };
     check("int stop", BodyShape::JsonArray, None, &body, &expected, When::AtByte(gemini_array_end(&elements, 0)));
 
-    let body = gemini_array(&[json!({"candidates":[{"finishReason":5,"index":0}],"usageMetadata":{"promptTokenCount":2,"totalTokenCount":2}})]);
-    let expected =
-        Summary { usage: usage(2, 0, 0, 0, 2), events: 1, finish: Some("OTHER".into()), closed: true, empty: true, ..Summary::default() };
+    let body = gemini_array(&[
+        json!({"candidates":[{"finishReason":5,"index":0}],"usageMetadata":{"promptTokenCount":2,"totalTokenCount":2}}),
+    ]);
+    let expected = Summary {
+        usage: usage(2, 0, 0, 0, 2),
+        events: 1,
+        finish: Some("OTHER".into()),
+        closed: true,
+        empty: true,
+        ..Summary::default()
+    };
     check("int other", BodyShape::JsonArray, None, &body, &expected, When::Never);
 
-    let body = gemini_array(&[json!({"promptFeedback":{"blockReason":1},"usageMetadata":{"promptTokenCount":2,"totalTokenCount":2}})]);
-    let expected =
-        Summary { content: true, usage: usage(2, 0, 0, 0, 2), events: 1, block: Some("SAFETY".into()), closed: true, ..Summary::default() };
+    let body = gemini_array(&[
+        json!({"promptFeedback":{"blockReason":1},"usageMetadata":{"promptTokenCount":2,"totalTokenCount":2}}),
+    ]);
+    let expected = Summary {
+        content: true,
+        usage: usage(2, 0, 0, 0, 2),
+        events: 1,
+        block: Some("SAFETY".into()),
+        closed: true,
+        ..Summary::default()
+    };
     check("int block", BodyShape::JsonArray, None, &body, &expected, When::AtByte(body.len() - 3));
 }
 
@@ -365,12 +396,19 @@ fn real_replies_without_parts() {
     let blocked = json!({"promptFeedback":{"blockReason":"PROHIBITED_CONTENT","safetyRatings":[]},"usageMetadata":meta,"modelVersion":"m"});
     let safety = json!({"candidates":[{"content":{"role":"model"},"finishReason":"SAFETY","index":0,
                         "safetyRatings":[{"category":"HARM_CATEGORY_HARASSMENT","probability":"HIGH","blocked":true}]}],"usageMetadata":meta});
-    let max_tokens = json!({"candidates":[{"content":{"role":"model"},"finishReason":"MAX_TOKENS","index":0}],"usageMetadata":meta});
+    let max_tokens =
+        json!({"candidates":[{"content":{"role":"model"},"finishReason":"MAX_TOKENS","index":0}],"usageMetadata":meta});
     let u3 = usage(3, 0, 0, 0, 3);
     let cases = [
         ("sse blocked", BodyShape::Sse, gemini_sse(std::slice::from_ref(&blocked)), None, Some("PROHIBITED_CONTENT")),
         ("json blocked", BodyShape::Json, blocked.to_string().into_bytes(), None, Some("PROHIBITED_CONTENT")),
-        ("array blocked", BodyShape::JsonArray, gemini_array(std::slice::from_ref(&blocked)), None, Some("PROHIBITED_CONTENT")),
+        (
+            "array blocked",
+            BodyShape::JsonArray,
+            gemini_array(std::slice::from_ref(&blocked)),
+            None,
+            Some("PROHIBITED_CONTENT"),
+        ),
         ("sse safety", BodyShape::Sse, gemini_sse(std::slice::from_ref(&safety)), Some("SAFETY"), None),
         ("json max tokens", BodyShape::Json, max_tokens.to_string().into_bytes(), Some("MAX_TOKENS"), None),
     ];
@@ -401,8 +439,21 @@ fn in_stream_errors() {
     let error = json!({"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}});
     let events = [text_event("Hi", "r1"), error.clone()];
     let body = gemini_sse(&events);
-    let expected = Summary { content: true, usage: usage(9, 0, 0, 0, 9), error: Some(error.clone()), events: 2, ..Summary::default() };
-    check("gemini error after content", BodyShape::Sse, None, &body, &expected, When::AtByte(gemini_sse_end(&events, 0)));
+    let expected = Summary {
+        content: true,
+        usage: usage(9, 0, 0, 0, 9),
+        error: Some(error.clone()),
+        events: 2,
+        ..Summary::default()
+    };
+    check(
+        "gemini error after content",
+        BodyShape::Sse,
+        None,
+        &body,
+        &expected,
+        When::AtByte(gemini_sse_end(&events, 0)),
+    );
     for chunk in CHUNKS {
         let r = run(BodyShape::Sse, None, &body, chunk);
         assert_eq!(r.first_error_at, Some(call_covering(body.len() - 1, chunk, body.len())), "chunk {chunk}");
@@ -414,8 +465,14 @@ fn in_stream_errors() {
     check("gemini error only", BodyShape::Sse, None, &body, &expected, When::Never);
 
     let body = gemini_array(&events);
-    let expected =
-        Summary { content: true, usage: usage(9, 0, 0, 0, 9), error: Some(error.clone()), events: 2, closed: true, ..Summary::default() };
+    let expected = Summary {
+        content: true,
+        usage: usage(9, 0, 0, 0, 9),
+        error: Some(error.clone()),
+        events: 2,
+        closed: true,
+        ..Summary::default()
+    };
     check("array error", BodyShape::JsonArray, None, &body, &expected, When::AtByte(gemini_array_end(&events, 0)));
 
     let openai = json!({"error":{"message":"upstream failed","type":"server_error","code":500}});
@@ -440,9 +497,17 @@ fn other_bodies_are_content() {
     let cases: [(&str, Value, Option<Usage>); 7] = [
         ("embedContent", json!({"embedding":{"values":[0.013, -0.008, 0.5]}}), None),
         ("batchEmbedContents", json!({"embeddings":[{"values":[0.1]},{"values":[0.2]}]}), None),
-        ("models.list", json!({"models":[{"name":"models/gemini-2.5-flash","supportedGenerationMethods":["generateContent"]}],"nextPageToken":"x"}), None),
+        (
+            "models.list",
+            json!({"models":[{"name":"models/gemini-2.5-flash","supportedGenerationMethods":["generateContent"]}],"nextPageToken":"x"}),
+            None,
+        ),
         ("countTokens", json!({"totalTokens":31,"promptTokensDetails":[{"modality":"TEXT","tokenCount":31}]}), None),
-        ("file", json!({"file":{"name":"files/abc","uri":"https://generativelanguage.googleapis.com/v1beta/files/abc","state":"ACTIVE"}}), None),
+        (
+            "file",
+            json!({"file":{"name":"files/abc","uri":"https://generativelanguage.googleapis.com/v1beta/files/abc","state":"ACTIVE"}}),
+            None,
+        ),
         ("delete", json!({}), None),
         (
             "openai embeddings",
@@ -462,7 +527,8 @@ fn other_bodies_are_content() {
     // An SSE event whose data is not JSON is not a generation reply either.
     check("sse text", BodyShape::Sse, None, b"data: hello\n\n", &expected, When::AtByte(13));
     // Interactions-style typed events.
-    let body = b"event: interaction.start\ndata: {\"event_type\":\"interaction.start\",\"interaction\":{\"id\":\"i1\"}}\n\n";
+    let body =
+        b"event: interaction.start\ndata: {\"event_type\":\"interaction.start\",\"interaction\":{\"id\":\"i1\"}}\n\n";
     check("typed sse event", BodyShape::Sse, None, body, &expected, When::AtByte(body.len()));
 }
 
@@ -471,17 +537,37 @@ fn generate_content_json() {
     let body = json!({"candidates":[{"content":{"parts":[{"text":"Hello — 日本語 🙂"}],"role":"model"},"finishReason":"STOP","index":0}],
                       "usageMetadata":{"promptTokenCount":4,"candidatesTokenCount":8,"totalTokenCount":12},
                       "modelVersion":"gemini-2.5-flash","responseId":"r"});
-    let expected = Summary { content: true, usage: usage(4, 8, 0, 0, 12), events: 1, finish: Some("STOP".into()), ..Summary::default() };
-    check("generateContent", BodyShape::Json, None, serde_json::to_string_pretty(&body).unwrap().as_bytes(), &expected, When::Finish);
+    let expected = Summary {
+        content: true,
+        usage: usage(4, 8, 0, 0, 12),
+        events: 1,
+        finish: Some("STOP".into()),
+        ..Summary::default()
+    };
+    check(
+        "generateContent",
+        BodyShape::Json,
+        None,
+        serde_json::to_string_pretty(&body).unwrap().as_bytes(),
+        &expected,
+        When::Finish,
+    );
 
     let chat = json!({"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}],
                       "usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}});
-    let expected = Summary { content: true, usage: usage(3, 1, 0, 0, 4), events: 1, finish: Some("stop".into()), ..Summary::default() };
+    let expected = Summary {
+        content: true,
+        usage: usage(3, 1, 0, 0, 4),
+        events: 1,
+        finish: Some("stop".into()),
+        ..Summary::default()
+    };
     check("chat completion", BodyShape::Json, None, chat.to_string().as_bytes(), &expected, When::Finish);
 
     // A non-streamed call answered with a whole array (the shape guess was wrong): still understood.
     let array = gemini_array(&[text_event("a", "r1"), final_event("b")]);
-    let expected = Summary { content: true, usage: final_usage(), events: 1, finish: Some("STOP".into()), ..Summary::default() };
+    let expected =
+        Summary { content: true, usage: final_usage(), events: 1, finish: Some("STOP".into()), ..Summary::default() };
     check("json array body", BodyShape::Json, None, &array, &expected, When::Finish);
 }
 
@@ -489,7 +575,8 @@ fn generate_content_json() {
 fn sse_framing_details() {
     let e1 = text_event("a", "r1");
     let e2 = final_event("b");
-    let expected = Summary { content: true, usage: final_usage(), events: 2, finish: Some("STOP".into()), ..Summary::default() };
+    let expected =
+        Summary { content: true, usage: final_usage(), events: 2, finish: Some("STOP".into()), ..Summary::default() };
     let (t1, t2) = (e1.to_string(), e2.to_string());
     let l1 = t1.len();
     // The first event is complete at the byte that ends its blank line's first line end (`\r` or `\n`).
@@ -521,7 +608,9 @@ fn sse_framing_details() {
 fn utf8_split_across_chunks() {
     // Multi-byte characters at every possible split point, including inside an escape sequence.
     let text = "é日本🙂\u{2028}\"\\\t";
-    let body = gemini_sse(&[json!({"candidates":[{"content":{"parts":[{"text":text}],"role":"model"},"finishReason":"STOP"}]})]);
+    let body = gemini_sse(&[
+        json!({"candidates":[{"content":{"parts":[{"text":text}],"role":"model"},"finishReason":"STOP"}]}),
+    ]);
     for split in 1..body.len() {
         let mut s = Scanner::new(BodyShape::Sse);
         let p1 = s.feed(&body[..split]);
@@ -551,7 +640,8 @@ fn oversize_events() {
     check("sse oversize usage", BodyShape::Sse, Some(limit), &body, &expected, When::AtByte(6 + limit + 1));
 
     let body = gemini_array(&[big.clone(), small.clone()]);
-    let expected = Summary { content: true, usage: expected_usage.clone(), events: 2, closed: true, ..Summary::default() };
+    let expected =
+        Summary { content: true, usage: expected_usage.clone(), events: 2, closed: true, ..Summary::default() };
     check("array oversize", BodyShape::JsonArray, Some(limit), &body, &expected, When::AtByte(1 + limit + 1));
 
     // Json: above the cap content is assumed at once; usage still recovered at the end.
@@ -565,7 +655,14 @@ fn oversize_events() {
         image.repeat(5)
     );
     let expected = Summary { content: true, events: 1, ..Summary::default() };
-    check("json oversize, usage first", BodyShape::Json, Some(limit), late.as_bytes(), &expected, When::AtByte(limit + 1));
+    check(
+        "json oversize, usage first",
+        BodyShape::Json,
+        Some(limit),
+        late.as_bytes(),
+        &expected,
+        When::AtByte(limit + 1),
+    );
 }
 
 #[test]
@@ -637,7 +734,8 @@ fn error_tails() {
     ];
     for (name, body, len) in arrays {
         let (whole, client) = with_tail(BodyShape::JsonArray, false, body);
-        let parsed: Value = serde_json::from_slice(&whole).unwrap_or_else(|e| panic!("{name}: {e}: {}", String::from_utf8_lossy(&whole)));
+        let parsed: Value = serde_json::from_slice(&whole)
+            .unwrap_or_else(|e| panic!("{name}: {e}: {}", String::from_utf8_lossy(&whole)));
         assert_eq!(parsed.as_array().map(Vec::len), Some(len), "{name}");
         assert_eq!(parsed.as_array().and_then(|a| a.last()), Some(&gemini_error), "{name}");
         assert!(client.closed() && client.error().is_some(), "{name}");
@@ -662,7 +760,12 @@ fn shapes() {
         (None, "/v1beta/models/m:streamGenerateContent", "alt=sse", BodyShape::Sse),
         (None, "/v1beta/models/m:streamGenerateContent", "key=x&%24alt=SSE", BodyShape::Sse),
         (Some("application/json; charset=UTF-8"), "/v1beta/models/m:streamGenerateContent", "", BodyShape::JsonArray),
-        (Some("application/json"), "/v1beta/models/m:streamGenerateContent", "%24alt=json%3Benum-encoding%3Dint", BodyShape::JsonArray),
+        (
+            Some("application/json"),
+            "/v1beta/models/m:streamGenerateContent",
+            "%24alt=json%3Benum-encoding%3Dint",
+            BodyShape::JsonArray,
+        ),
         (None, "/v1/models/m:streamGenerateContent", "", BodyShape::JsonArray),
         // alt=sse asked for, but the upstream answered JSON: an error body.
         (Some("application/json"), "/v1beta/models/m:streamGenerateContent", "alt=sse", BodyShape::Json),

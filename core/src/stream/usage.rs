@@ -31,8 +31,13 @@ fn count(v: &Value, name: &str) -> Option<u64> {
 impl Usage {
     /// From a Gemini `usageMetadata` object. `None` unless it carries at least one known count.
     pub fn from_gemini(meta: &Value) -> Option<Usage> {
-        const KNOWN: [&str; 5] =
-            ["promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount", "cachedContentTokenCount", "totalTokenCount"];
+        const KNOWN: [&str; 5] = [
+            "promptTokenCount",
+            "candidatesTokenCount",
+            "thoughtsTokenCount",
+            "cachedContentTokenCount",
+            "totalTokenCount",
+        ];
         if !KNOWN.iter().any(|k| count(meta, k).is_some()) {
             return None;
         }
@@ -177,7 +182,10 @@ mod tests {
                 Some(u(10, 5, 7, 4, 22)),
             ),
             // Total missing: computed, tool-use prompt tokens included.
-            (json!({"promptTokenCount":10,"candidatesTokenCount":5,"toolUsePromptTokenCount":3}), Some(u(10, 5, 0, 0, 18))),
+            (
+                json!({"promptTokenCount":10,"candidatesTokenCount":5,"toolUsePromptTokenCount":3}),
+                Some(u(10, 5, 0, 0, 18)),
+            ),
             // Early stream chunks carry only the prompt.
             (json!({"promptTokenCount":8,"totalTokenCount":8}), Some(u(8, 0, 0, 0, 8))),
             // Strings, as proto JSON writes int64.

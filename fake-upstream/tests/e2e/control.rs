@@ -28,18 +28,10 @@ async fn rules_queue_times_and_matching() {
     // Another key skips the keyed rules.
     let (status, v) = fake.call_json("POST", GEN, &b, "{}").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        v["candidates"][0]["content"]["parts"][0]["text"],
-        "Hello from fake upstream"
-    );
+    assert_eq!(v["candidates"][0]["content"]["parts"][0]["text"], "Hello from fake upstream");
     // First rule exhausted: the second matching rule answers once (key via ?key=), then defaults.
-    let (status, headers, body) = fake
-        .call("POST", &format!("{GEN}?key=key-a"), &[], "{}")
-        .await;
-    assert_eq!(
-        (status, &body[..]),
-        (StatusCode::IM_A_TEAPOT, &b"teapot"[..])
-    );
+    let (status, headers, body) = fake.call("POST", &format!("{GEN}?key=key-a"), &[], "{}").await;
+    assert_eq!((status, &body[..]), (StatusCode::IM_A_TEAPOT, &b"teapot"[..]));
     assert_eq!(headers["content-type"], "text/plain; charset=utf-8");
     let (status, _) = fake.call_json("POST", GEN, &a, "{}").await;
     assert_eq!(status, StatusCode::OK);
@@ -49,22 +41,13 @@ async fn rules_queue_times_and_matching() {
         let (status, headers, body) = fake.call("POST", count, &b, "{}").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(headers["content-type"], "application/json; charset=UTF-8");
-        assert_eq!(
-            serde_json::from_slice::<Value>(&body).unwrap(),
-            json!({"totalTokens": 99})
-        );
+        assert_eq!(serde_json::from_slice::<Value>(&body).unwrap(), json!({"totalTokens": 99}));
     }
     // Query and path must both hold.
     let sse = "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse";
-    assert_eq!(
-        fake.call("POST", sse, &b, "{}").await.0,
-        StatusCode::INTERNAL_SERVER_ERROR
-    );
+    assert_eq!(fake.call("POST", sse, &b, "{}").await.0, StatusCode::INTERNAL_SERVER_ERROR);
     let sse_flash = "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse";
-    assert_eq!(
-        fake.call("POST", sse_flash, &b, "{}").await.0,
-        StatusCode::OK
-    );
+    assert_eq!(fake.call("POST", sse_flash, &b, "{}").await.0, StatusCode::OK);
 
     let (_, v) = fake.call_json("GET", "/__fake/rules", &[], "").await;
     assert_eq!(v["rules"][0]["remaining"], 0);
@@ -74,9 +57,7 @@ async fn rules_queue_times_and_matching() {
 
     // Reset drops the rules.
     fake.control("reset", json!({})).await;
-    let (status, _) = fake
-        .call_json("POST", "/v1/models/gemini-2.5-flash:countTokens", &b, "{}")
-        .await;
+    let (status, _) = fake.call_json("POST", "/v1/models/gemini-2.5-flash:countTokens", &b, "{}").await;
     assert_eq!(status, StatusCode::OK);
     let (_, v) = fake.call_json("GET", "/__fake/rules", &[], "").await;
     assert_eq!(v["rules"], json!([]));
@@ -91,9 +72,7 @@ async fn bad_rules_are_rejected_whole() {
         json!({"rules": [{"reply": {"status": 200}}, {"reply": {"delay": 5}}]}).to_string(),
         json!({"rules": [{"reply": {"headers": {"bad header": "x"}}}]}).to_string(),
     ] {
-        let (status, v) = fake
-            .call_json("POST", "/__fake/rules", &[], body.clone())
-            .await;
+        let (status, v) = fake.call_json("POST", "/__fake/rules", &[], body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(v["ok"], false);
         assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()));
@@ -115,80 +94,44 @@ async fn presets_build_gemini_bodies() {
     .await;
 
     let key = "AIzaSyFAKE-suspended-key_0123456789abcdef";
-    let (status, headers, body) = fake
-        .call(
-            "POST",
-            "/v1beta/models/suspend:generateContent",
-            &[("x-goog-api-key", key)],
-            "{}",
-        )
-        .await;
+    let (status, headers, body) =
+        fake.call("POST", "/v1beta/models/suspend:generateContent", &[("x-goog-api-key", key)], "{}").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(headers["content-type"], "application/json; charset=UTF-8");
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["error"]["code"], 403);
     assert_eq!(v["error"]["status"], "PERMISSION_DENIED");
-    assert_eq!(
-        v["error"]["message"],
-        format!("Permission denied: Consumer 'api_key:{key}' has been suspended.")
-    );
+    assert_eq!(v["error"]["message"], format!("Permission denied: Consumer 'api_key:{key}' has been suspended."));
     assert_eq!(v["error"]["details"][0]["reason"], "CONSUMER_SUSPENDED");
-    assert_eq!(
-        v["error"]["details"][0]["metadata"]["consumer"],
-        format!("api_key:{key}")
-    );
+    assert_eq!(v["error"]["details"][0]["metadata"]["consumer"], format!("api_key:{key}"));
 
-    let (status, headers, body) = fake
-        .call(
-            "POST",
-            "/v1/models/gemini-2.5-pro:generateContent",
-            &[("x-goog-api-key", "k")],
-            "{}",
-        )
-        .await;
+    let (status, headers, body) =
+        fake.call("POST", "/v1/models/gemini-2.5-pro:generateContent", &[("x-goog-api-key", "k")], "{}").await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(headers["retry-after"], "7");
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["error"]["status"], "RESOURCE_EXHAUSTED");
     let details = v["error"]["details"].as_array().unwrap();
-    let quota = details
-        .iter()
-        .find(|d| d["@type"] == "type.googleapis.com/google.rpc.QuotaFailure")
-        .unwrap();
+    let quota = details.iter().find(|d| d["@type"] == "type.googleapis.com/google.rpc.QuotaFailure").unwrap();
     let violation = &quota["violations"][0];
-    assert_eq!(
-        violation["quotaId"],
-        "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
-    );
-    assert_eq!(
-        violation["quotaDimensions"],
-        json!({"location": "global", "model": "gemini-2.5-pro"})
-    );
+    assert_eq!(violation["quotaId"], "GenerateRequestsPerMinutePerProjectPerModel-FreeTier");
+    assert_eq!(violation["quotaDimensions"], json!({"location": "global", "model": "gemini-2.5-pro"}));
     assert_eq!(violation["quotaValue"], "10");
-    let retry = details
-        .iter()
-        .find(|d| d["@type"] == "type.googleapis.com/google.rpc.RetryInfo")
-        .unwrap();
+    let retry = details.iter().find(|d| d["@type"] == "type.googleapis.com/google.rpc.RetryInfo").unwrap();
     assert_eq!(retry["retryDelay"], "7s");
 
-    let (_, v) = fake
-        .call_json("POST", "/v1beta/models/tpm:generateContent", &[], "{}")
-        .await;
+    let (_, v) = fake.call_json("POST", "/v1beta/models/tpm:generateContent", &[], "{}").await;
     assert_eq!(
         v["error"]["details"][0]["violations"][0]["quotaId"],
         "GenerateContentInputTokensPerModelPerMinute-FreeTier"
     );
     assert_eq!(v["error"]["details"][2]["retryDelay"], "26s");
 
-    let (status, v) = fake
-        .call_json("POST", "/v1beta/models/override:generateContent", &[], "{}")
-        .await;
+    let (status, v) = fake.call_json("POST", "/v1beta/models/override:generateContent", &[], "{}").await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(v["error"]["status"], "INTERNAL");
 
-    let (status, v) = fake
-        .call_json("POST", "/v1beta/openai/chat/completions", &[], "{}")
-        .await;
+    let (status, v) = fake.call_json("POST", "/v1beta/openai/chat/completions", &[], "{}").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(v[0]["error"]["status"], "INVALID_ARGUMENT");
 }
@@ -196,26 +139,12 @@ async fn presets_build_gemini_bodies() {
 #[tokio::test]
 async fn recording_keeps_raw_query_and_headers() {
     let fake = Fake::start();
-    let target =
-        "/v1beta/models/gemini-2.5-flash:streamGenerateContent?%24alt=json%3Benum-encoding%3Dint";
-    let headers = [
-        ("x-goog-api-key", "rec-key"),
-        ("x-test", "one"),
-        ("X-Test", "two"),
-    ];
-    let (status, _, _) = fake
-        .call("POST", target, &headers, r#"{"contents":[]}"#)
-        .await;
+    let target = "/v1beta/models/gemini-2.5-flash:streamGenerateContent?%24alt=json%3Benum-encoding%3Dint";
+    let headers = [("x-goog-api-key", "rec-key"), ("x-test", "one"), ("X-Test", "two")];
+    let (status, _, _) = fake.call("POST", target, &headers, r#"{"contents":[]}"#).await;
     assert_eq!(status, StatusCode::OK);
-    fake.call("GET", "/v1/models?pageSize=5&key=q%2Dkey", &[], "")
-        .await;
-    fake.call(
-        "POST",
-        "/v1beta/openai/embeddings",
-        &[("authorization", "Bearer bearer-key")],
-        "{}",
-    )
-    .await;
+    fake.call("GET", "/v1/models?pageSize=5&key=q%2Dkey", &[], "").await;
+    fake.call("POST", "/v1beta/openai/embeddings", &[("authorization", "Bearer bearer-key")], "{}").await;
     fake.call("GET", "/nowhere", &[], "").await;
 
     let all = fake.recorded(None).await;
@@ -224,10 +153,7 @@ async fn recording_keeps_raw_query_and_headers() {
     assert_eq!(seqs, vec![1, 2, 3, 4]);
     let r = &all[0];
     assert_eq!(r["method"], "POST");
-    assert_eq!(
-        r["path"],
-        "/v1beta/models/gemini-2.5-flash:streamGenerateContent"
-    );
+    assert_eq!(r["path"], "/v1beta/models/gemini-2.5-flash:streamGenerateContent");
     assert_eq!(r["query"], "%24alt=json%3Benum-encoding%3Dint");
     assert_eq!(r["headers"]["x-test"], "one, two");
     assert_eq!(r["headers"]["x-goog-api-key"], "rec-key");
@@ -245,17 +171,11 @@ async fn recording_keeps_raw_query_and_headers() {
     assert_eq!(filtered[0]["seq"], 1);
 
     fake.control("config", json!({"record": false})).await;
-    fake.call("GET", "/v1/models", &[("x-goog-api-key", "k")], "")
-        .await;
+    fake.call("GET", "/v1/models", &[("x-goog-api-key", "k")], "").await;
     assert_eq!(fake.recorded(None).await.len(), 4);
     fake.control("config", json!({"record": true})).await;
     fake.control("reset", json!({})).await;
     assert!(fake.recorded(None).await.is_empty());
-    fake.call("GET", "/v1/models", &[("x-goog-api-key", "k")], "")
-        .await;
-    assert_eq!(
-        fake.recorded(None).await[0]["seq"],
-        1,
-        "seq restarts after reset"
-    );
+    fake.call("GET", "/v1/models", &[("x-goog-api-key", "k")], "").await;
+    assert_eq!(fake.recorded(None).await[0]["seq"], 1, "seq restarts after reset");
 }

@@ -27,9 +27,7 @@ impl Fake {
             .spawn()
             .expect("spawn fake-upstream");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read listening line");
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read listening line");
         let authority = line
             .trim_end()
             .strip_prefix("fake-upstream listening on http://")
@@ -51,22 +49,14 @@ impl Fake {
         headers: &[(&str, &str)],
         body: impl Into<Bytes>,
     ) -> hyper::Result<Response<Incoming>> {
-        let stream = tokio::net::TcpStream::connect(&self.authority)
-            .await
-            .expect("connect");
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        let stream = tokio::net::TcpStream::connect(&self.authority).await.expect("connect");
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         tokio::spawn(conn);
-        let mut req = Request::builder()
-            .method(method)
-            .uri(target)
-            .header("host", &self.authority);
+        let mut req = Request::builder().method(method).uri(target).header("host", &self.authority);
         for (n, v) in headers {
             req = req.header(*n, *v);
         }
-        sender
-            .send_request(req.body(Full::new(body.into())).expect("request"))
-            .await
+        sender.send_request(req.body(Full::new(body.into())).expect("request")).await
     }
 
     /// Send and collect the whole response.
@@ -77,10 +67,7 @@ impl Fake {
         headers: &[(&str, &str)],
         body: impl Into<Bytes>,
     ) -> (StatusCode, HeaderMap, Bytes) {
-        let resp = self
-            .send(method, target, headers, body)
-            .await
-            .expect("response");
+        let resp = self.send(method, target, headers, body).await.expect("response");
         let status = resp.status();
         let (parts, body) = resp.into_parts();
         let body = body.collect().await.expect("body").to_bytes();
@@ -96,35 +83,19 @@ impl Fake {
         body: impl Into<Bytes>,
     ) -> (StatusCode, Value) {
         let (status, _, body) = self.call(method, target, headers, body).await;
-        let v = serde_json::from_slice(&body).unwrap_or_else(|e| {
-            panic!(
-                "{target}: not JSON ({e}): {}",
-                String::from_utf8_lossy(&body)
-            )
-        });
+        let v = serde_json::from_slice(&body)
+            .unwrap_or_else(|e| panic!("{target}: not JSON ({e}): {}", String::from_utf8_lossy(&body)));
         (status, v)
     }
 
     /// POST a control endpoint and expect `{"ok":true}`.
     pub async fn control(&self, endpoint: &str, body: Value) {
-        let (status, v) = self
-            .call_json(
-                "POST",
-                &format!("/__fake/{endpoint}"),
-                &[],
-                body.to_string(),
-            )
-            .await;
-        assert_eq!(
-            (status, &v["ok"]),
-            (StatusCode::OK, &Value::Bool(true)),
-            "{endpoint}: {v}"
-        );
+        let (status, v) = self.call_json("POST", &format!("/__fake/{endpoint}"), &[], body.to_string()).await;
+        assert_eq!((status, &v["ok"]), (StatusCode::OK, &Value::Bool(true)), "{endpoint}: {v}");
     }
 
     pub async fn rules(&self, rules: Value) {
-        self.control("rules", serde_json::json!({ "rules": rules }))
-            .await;
+        self.control("rules", serde_json::json!({ "rules": rules })).await;
     }
 
     /// `GET /__fake/requests[?path=…]` → the `requests` array.

@@ -28,7 +28,11 @@ fn check_new_account(username: &str, password: &str) -> Result<(), ApiError> {
     if let Err(m) = validate_new_password(password) {
         fields.insert("password".to_string(), m.to_string());
     }
-    if fields.is_empty() { Ok(()) } else { Err(ApiError::Validation(fields)) }
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(fields))
+    }
 }
 
 pub async fn setup_status(c: Call<'_>) -> Result<Reply, ApiError> {
@@ -39,7 +43,10 @@ pub async fn setup_status(c: Call<'_>) -> Result<Reply, ApiError> {
 
 pub async fn setup(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let body: SetupRequest = c.json().await?;
-    let expected = c.env.secret(bindings::ADMIN_SETUP_TOKEN).map(|s| s.to_string())
+    let expected = c
+        .env
+        .secret(bindings::ADMIN_SETUP_TOKEN)
+        .map(|s| s.to_string())
         .or_else(|_| c.env.var(bindings::ADMIN_SETUP_TOKEN).map(|s| s.to_string()))
         .ok()
         .filter(|s| !s.is_empty())
@@ -94,7 +101,10 @@ pub async fn logout(c: Call<'_>) -> Result<Reply, ApiError> {
 
 pub async fn me(c: Call<'_>) -> Result<Reply, ApiError> {
     let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    let row = store::admins::by_id(&db, c.admin().id).await.map_err(|e| internal("admin", e))?.ok_or(ApiError::Unauthenticated)?;
+    let row = store::admins::by_id(&db, c.admin().id)
+        .await
+        .map_err(|e| internal("admin", e))?
+        .ok_or(ApiError::Unauthenticated)?;
     Reply::json(200, &view(&row))
 }
 
@@ -102,13 +112,18 @@ pub async fn change_password(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let body: ChangePasswordRequest = c.json().await?;
     let db = store::db(c.env).map_err(|e| internal("d1", e))?;
     let admin = c.admin().clone();
-    let row = store::admins::by_id(&db, admin.id).await.map_err(|e| internal("admin", e))?.ok_or(ApiError::Unauthenticated)?;
+    let row = store::admins::by_id(&db, admin.id)
+        .await
+        .map_err(|e| internal("admin", e))?
+        .ok_or(ApiError::Unauthenticated)?;
     if !verify_password(&body.current_password, &row.password_hash).unwrap_or(false) {
         return Err(ApiError::Forbidden("the current password is wrong".into()));
     }
     validate_new_password(&body.new_password).map_err(|m| ApiError::field("new_password", m))?;
     let hash = new_hash(&body.new_password)?;
-    store::admins::set_password(&db, admin.id, &hash, clock::now_ms(c.env)).await.map_err(|e| internal("password", e))?;
+    store::admins::set_password(&db, admin.id, &hash, clock::now_ms(c.env))
+        .await
+        .map_err(|e| internal("password", e))?;
     session::destroy_all(c.env, admin.id, Some(&admin.session_key)).await?;
     Ok(Reply::no_content())
 }

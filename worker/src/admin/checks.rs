@@ -3,8 +3,8 @@
 //! dead is disabled with its reason; a pool-disabled key that answers again is recovered.
 //! A key an admin disabled stays disabled either way.
 
-use super::request::{Call, Reply};
 use super::internal;
+use super::request::{Call, Reply};
 use crate::store::keys::{self as q, num};
 use crate::{bindings, clock, store};
 use futures_util::future::join_all;
@@ -22,7 +22,13 @@ const PARALLEL: usize = 4;
 const JOB_TTL_SECS: u64 = 24 * 60 * 60;
 
 /// Checks one key against the upstream and records the outcome.
-pub async fn check_key(env: &Env, db: &D1Database, cfg: &Config, id: i64, actor: &str) -> Result<CheckResult, ApiError> {
+pub async fn check_key(
+    env: &Env,
+    db: &D1Database,
+    cfg: &Config,
+    id: i64,
+    actor: &str,
+) -> Result<CheckResult, ApiError> {
     let key = q::secret(db, id).await.map_err(|e| internal("key", e))?.ok_or(ApiError::NotFound)?;
     let headers = Headers::new();
     headers.set("x-goog-api-key", &key).map_err(|e| internal("headers", e))?;
@@ -57,7 +63,10 @@ pub async fn check_key(env: &Env, db: &D1Database, cfg: &Config, id: i64, actor:
                     .bind(&[num(now as i64), num(id)])
                     .map_err(|e| internal("bind", e))?,
             );
-            stmts.push(q::event_if_changed_stmt(db, id, now, "recovered", "check", "", actor).map_err(|e| internal("bind", e))?);
+            stmts.push(
+                q::event_if_changed_stmt(db, id, now, "recovered", "check", "", actor)
+                    .map_err(|e| internal("bind", e))?,
+            );
         }
         _ => {}
     }
@@ -93,20 +102,34 @@ pub async fn start(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let body: StartChecksRequest = c.json().await?;
     let db = store::db(c.env).map_err(|e| internal("d1", e))?;
     let ids: Vec<i64> = match body.ids {
-        Some(ids) if ids.is_empty() || ids.len() > 5000 => return Err(ApiError::field("ids", "must list 1 to 5000 key ids")),
+        Some(ids) if ids.is_empty() || ids.len() > 5000 => {
+            return Err(ApiError::field("ids", "must list 1 to 5000 key ids"))
+        }
         Some(ids) => ids,
         None => {
             #[derive(Deserialize)]
             struct Id {
                 id: i64,
             }
-            let rows: Vec<Id> = db.prepare("SELECT id FROM pool_keys ORDER BY id").all().await.and_then(|r| r.results()).map_err(|e| internal("ids", e))?;
+            let rows: Vec<Id> = db
+                .prepare("SELECT id FROM pool_keys ORDER BY id")
+                .all()
+                .await
+                .and_then(|r| r.results())
+                .map_err(|e| internal("ids", e))?;
             rows.into_iter().map(|r| r.id).collect()
         }
     };
     let mut random = [0u8; 12];
     getrandom::getrandom(&mut random).map_err(|e| internal("random", e))?;
-    let mut job = CheckJob { job: base64url(&random), total: ids.len() as u32, done: 0, ok: 0, failed: 0, finished: ids.is_empty() };
+    let mut job = CheckJob {
+        job: base64url(&random),
+        total: ids.len() as u32,
+        done: 0,
+        ok: 0,
+        failed: 0,
+        finished: ids.is_empty(),
+    };
     save_job(c.env, &job).await?;
     let cfg = store::settings::load(c.env, &db).await.map_err(|e| internal("settings", e))?;
     let env = c.env.clone();
@@ -134,6 +157,7 @@ pub async fn start(mut c: Call<'_>) -> Result<Reply, ApiError> {
 pub async fn job(c: Call<'_>) -> Result<Reply, ApiError> {
     let id = c.params.first().cloned().unwrap_or_default();
     let kv = c.env.kv(bindings::SESSIONS).map_err(|e| internal("kv", e))?;
-    let job: CheckJob = kv.get(&job_key(&id)).json().await.map_err(|e| internal("job read", e))?.ok_or(ApiError::NotFound)?;
+    let job: CheckJob =
+        kv.get(&job_key(&id)).json().await.map_err(|e| internal("job read", e))?.ok_or(ApiError::NotFound)?;
     Reply::json(200, &job)
 }

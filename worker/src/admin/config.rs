@@ -1,10 +1,10 @@
 //! `/api/v1/config`: the typed gateway config. PATCH takes the fields to change (`null`
 //! resets one to its default); all are validated before anything is written.
 
-use super::request::{Call, Reply};
 use super::internal;
-use crate::store::{self, keys::num, settings};
+use super::request::{Call, Reply};
 use crate::clock;
+use crate::store::{self, keys::num, settings};
 use poise_core::api::error::ApiError;
 use poise_core::api::ConfigView;
 use poise_core::config::Config;
@@ -59,7 +59,11 @@ pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
         );
     }
     for field in resets.keys() {
-        stmts.push(db.prepare("DELETE FROM settings WHERE name = ?1").bind(&[field.as_str().into()]).map_err(|e| internal("bind", e))?);
+        stmts.push(
+            db.prepare("DELETE FROM settings WHERE name = ?1")
+                .bind(&[field.as_str().into()])
+                .map_err(|e| internal("bind", e))?,
+        );
     }
     if !stmts.is_empty() {
         db.batch(stmts).await.map_err(|e| internal("config write", e))?;

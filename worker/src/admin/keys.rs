@@ -1,8 +1,8 @@
 //! `/api/v1/keys`: list, add, import, export, update, delete; keys are masked everywhere but
 //! export, which is recorded in the audit trail.
 
-use super::request::{Call, Reply};
 use super::internal;
+use super::request::{Call, Reply};
 use crate::store::keys::{self as q, num, KeyRow, VIEW_COLUMNS};
 use crate::{clock, store};
 use poise_core::admin::keys::{extract_keys, key_hash, looks_like_key, mask_key};
@@ -83,7 +83,10 @@ pub async fn list(c: Call<'_>) -> Result<Reply, ApiError> {
     }
     let filter = if filters.is_empty() { String::new() } else { format!("WHERE {}", filters.join(" AND ")) };
     let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    let count = db.prepare(format!("SELECT COUNT(*) AS n FROM pool_keys {filter}")).bind(&binds).map_err(|e| internal("bind", e))?;
+    let count = db
+        .prepare(format!("SELECT COUNT(*) AS n FROM pool_keys {filter}"))
+        .bind(&binds)
+        .map_err(|e| internal("bind", e))?;
     let mut page_binds = binds.clone();
     page_binds.push(num(per_page));
     page_binds.push(num(i64::from(page - 1) * i64::from(per_page)));
@@ -102,7 +105,8 @@ pub async fn list(c: Call<'_>) -> Result<Reply, ApiError> {
         n: f64,
     }
     let total = results[0].results::<Count>().map_err(|e| internal("count", e))?.first().map_or(0, |c| c.n as u64);
-    let items = results[1].results::<KeyRow>().map_err(|e| internal("rows", e))?.into_iter().map(KeyView::from).collect();
+    let items =
+        results[1].results::<KeyRow>().map_err(|e| internal("rows", e))?.into_iter().map(KeyView::from).collect();
     Reply::json(200, &Page { items, total, page, per_page })
 }
 
@@ -114,7 +118,11 @@ fn check_labels(note: Option<&str>, project: Option<&str>) -> Result<(), ApiErro
     if let Some(Err(m)) = project.map(validate_project) {
         fields.insert("project".into(), m.into());
     }
-    if fields.is_empty() { Ok(()) } else { Err(ApiError::Validation(fields)) }
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(fields))
+    }
 }
 
 pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
@@ -130,14 +138,30 @@ pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
     if body.rpm_cap.is_some_and(|c| c > 100_000) {
         return Err(ApiError::field("rpm_cap", "must be 0 to 100000"));
     }
-    let r = q::insert_stmt(&db, key, &key_hash(key), &mask_key(key), body.note.as_deref().unwrap_or(""), project, body.rpm_cap, now)
+    let r = q::insert_stmt(
+        &db,
+        key,
+        &key_hash(key),
+        &mask_key(key),
+        body.note.as_deref().unwrap_or(""),
+        project,
+        body.rpm_cap,
+        now,
+    )
+    .map_err(|e| internal("bind", e))?
+    .run()
+    .await
+    .map_err(|e| internal("insert key", e))?;
+    let meta = r.meta().map_err(|e| internal("meta", e))?;
+    let id = meta
+        .filter(|m| m.changes.unwrap_or(0) > 0)
+        .and_then(|m| m.last_row_id)
+        .ok_or_else(|| ApiError::Conflict("this key is already in the pool".into()))?;
+    q::event_stmt(&db, Some(id), now, "created", "", "", &c.actor())
         .map_err(|e| internal("bind", e))?
         .run()
         .await
-        .map_err(|e| internal("insert key", e))?;
-    let meta = r.meta().map_err(|e| internal("meta", e))?;
-    let id = meta.filter(|m| m.changes.unwrap_or(0) > 0).and_then(|m| m.last_row_id).ok_or_else(|| ApiError::Conflict("this key is already in the pool".into()))?;
-    q::event_stmt(&db, Some(id), now, "created", "", "", &c.actor()).map_err(|e| internal("bind", e))?.run().await.map_err(|e| internal("event", e))?;
+        .map_err(|e| internal("event", e))?;
     let view = q::view(&db, id).await.map_err(|e| internal("view", e))?.ok_or(ApiError::Internal)?;
     Reply::json(201, &view)
 }
@@ -187,11 +211,19 @@ pub async fn export(c: Call<'_>) -> Result<Reply, ApiError> {
         .await
         .and_then(|r| r.results())
         .map_err(|e| internal("export", e))?;
-    q::event_stmt(&db, None, clock::now_ms(c.env), "exported", "", &format!("{} keys exported", rows.len()), &c.actor())
-        .map_err(|e| internal("bind", e))?
-        .run()
-        .await
-        .map_err(|e| internal("event", e))?;
+    q::event_stmt(
+        &db,
+        None,
+        clock::now_ms(c.env),
+        "exported",
+        "",
+        &format!("{} keys exported", rows.len()),
+        &c.actor(),
+    )
+    .map_err(|e| internal("bind", e))?
+    .run()
+    .await
+    .map_err(|e| internal("event", e))?;
     let keys: Vec<ExportedKey> = rows
         .into_iter()
         .map(|r| ExportedKey { id: r.id, key: r.key, note: r.note, project: r.project, enabled: r.enabled == 1 })
@@ -280,12 +312,22 @@ async fn apply_bulk(c: &Call<'_>, ids: &[i64], action: &str) -> Result<u32, ApiE
         let mut stmts = Vec::new();
         for id in chunk {
             let (change, kind) = match action {
-                "enable" => (db.prepare("UPDATE pool_keys SET enabled = 1, updated_at = ?2 WHERE id = ?1 AND enabled = 0").bind(&[num(*id), num(now as i64)]), "enabled"),
-                "disable" => (db.prepare("UPDATE pool_keys SET enabled = 0, updated_at = ?2 WHERE id = ?1 AND enabled = 1").bind(&[num(*id), num(now as i64)]), "disabled"),
+                "enable" => (
+                    db.prepare("UPDATE pool_keys SET enabled = 1, updated_at = ?2 WHERE id = ?1 AND enabled = 0")
+                        .bind(&[num(*id), num(now as i64)]),
+                    "enabled",
+                ),
+                "disable" => (
+                    db.prepare("UPDATE pool_keys SET enabled = 0, updated_at = ?2 WHERE id = ?1 AND enabled = 1")
+                        .bind(&[num(*id), num(now as i64)]),
+                    "disabled",
+                ),
                 _ => (db.prepare("DELETE FROM pool_keys WHERE id = ?1").bind(&[num(*id)]), "deleted"),
             };
             stmts.push(change.map_err(|e| internal("bind", e))?);
-            stmts.push(q::event_if_changed_stmt(&db, *id, now, kind, "admin", "", &actor).map_err(|e| internal("bind", e))?);
+            stmts.push(
+                q::event_if_changed_stmt(&db, *id, now, kind, "admin", "", &actor).map_err(|e| internal("bind", e))?,
+            );
         }
         let results = db.batch(stmts).await.map_err(|e| internal("bulk", e))?;
         affected += results
@@ -309,7 +351,11 @@ pub async fn events(c: Call<'_>) -> Result<Reply, ApiError> {
 pub async fn audit(c: Call<'_>) -> Result<Reply, ApiError> {
     let url = c.req.url().map_err(|_| ApiError::BadRequest("bad URL".into()))?;
     let limit = match url.query_pairs().find(|(k, _)| k == "limit") {
-        Some((_, v)) => v.parse::<u32>().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| ApiError::field("limit", "must be 1 to 1000"))?,
+        Some((_, v)) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| ApiError::field("limit", "must be 1 to 1000"))?,
         None => 100,
     };
     let db = store::db(c.env).map_err(|e| internal("d1", e))?;

@@ -1,8 +1,8 @@
 //! `/api/v1/logs`: the request log, newest first with cursor pages; one entry in full; a CSV
 //! export streamed page by page; and the log's health.
 
-use super::request::{Call, Reply};
 use super::internal;
+use super::request::{Call, Reply};
 use crate::store::{self, logs as q};
 use futures_util::stream;
 use poise_core::api::error::ApiError;
@@ -21,7 +21,8 @@ pub(super) fn query_pairs(c: &Call<'_>) -> Result<Vec<(String, String)>, ApiErro
 pub async fn list(c: Call<'_>) -> Result<Reply, ApiError> {
     let lq = parse_log_query(&query_pairs(&c)?, false).map_err(ApiError::Validation)?;
     let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    let (rows, next) = q::page(&db, &lq.filter, lq.cursor, lq.limit, false).await.map_err(|e| internal("log page", e))?;
+    let (rows, next) =
+        q::page(&db, &lq.filter, lq.cursor, lq.limit, false).await.map_err(|e| internal("log page", e))?;
     let items = rows.into_iter().map(|r| r.entry).collect();
     Reply::json(200, &LogPage { items, next_cursor: next.map(Cursor::encode) })
 }

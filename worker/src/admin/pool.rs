@@ -1,7 +1,7 @@
 //! `GET /api/v1/keys/{id}/state` and `GET /api/v1/pool`: live key state from the shards.
 
-use super::request::{Call, Reply};
 use super::internal;
+use super::request::{Call, Reply};
 use crate::store::keys::{num, PoolKey};
 use crate::{clock, pool, store};
 use poise_core::api::error::ApiError;
@@ -22,7 +22,9 @@ pub async fn key_state(c: Call<'_>) -> Result<Reply, ApiError> {
         .map_err(|e| internal("key", e))?
         .ok_or(ApiError::NotFound)?;
     let now = clock::now_ms(c.env);
-    let mut states = pool::snapshot(c.env, &[with_default_cap(c.env, key).await?], now).await.map_err(|e| internal("key state", e))?;
+    let mut states = pool::snapshot(c.env, &[with_default_cap(c.env, key).await?], now)
+        .await
+        .map_err(|e| internal("key state", e))?;
     Reply::json(200, &states.pop())
 }
 
@@ -61,7 +63,12 @@ pub async fn view(c: Call<'_>) -> Result<Reply, ApiError> {
     let active: Vec<PoolKey> = rows
         .iter()
         .filter(|r| r.enabled == 1 && r.status == "active")
-        .map(|r| PoolKey { id: r.id, key: String::new(), project: r.project.clone(), rpm_cap: Some(r.rpm_cap.unwrap_or(f64::from(cap))) })
+        .map(|r| PoolKey {
+            id: r.id,
+            key: String::new(),
+            project: r.project.clone(),
+            rpm_cap: Some(r.rpm_cap.unwrap_or(f64::from(cap))),
+        })
         .collect();
     let mut disabled_by_reason = BTreeMap::new();
     for r in rows.iter().filter(|r| r.status == "disabled") {
@@ -84,10 +91,18 @@ pub async fn view(c: Call<'_>) -> Result<Reply, ApiError> {
     let total_active = active.len() as u32;
     let mut models: Vec<ModelAvailability> = per_model
         .into_iter()
-        .map(|(model, (cooling, next))| ModelAvailability { model, available_now: total_active.saturating_sub(cooling), cooling, next_free_at: next })
+        .map(|(model, (cooling, next))| ModelAvailability {
+            model,
+            available_now: total_active.saturating_sub(cooling),
+            cooling,
+            next_free_at: next,
+        })
         .collect();
     if !models.iter().any(|m| m.model == "*") {
-        models.insert(0, ModelAvailability { model: "*".into(), available_now: total_active, cooling: 0, next_free_at: None });
+        models.insert(
+            0,
+            ModelAvailability { model: "*".into(), available_now: total_active, cooling: 0, next_free_at: None },
+        );
     }
     let capped: Vec<u32> = states.iter().filter_map(|s| s.tokens_left).collect();
     let alerts = store::keys::recent_events(&db, 200)

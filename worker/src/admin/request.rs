@@ -48,7 +48,8 @@ impl Call<'_> {
         if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
             return Err(ApiError::PayloadTooLarge);
         }
-        let bytes = self.req.bytes().await.map_err(|_| ApiError::BadRequest("could not read the request body".into()))?;
+        let bytes =
+            self.req.bytes().await.map_err(|_| ApiError::BadRequest("could not read the request body".into()))?;
         if bytes.len() > MAX_BODY_BYTES {
             return Err(ApiError::PayloadTooLarge);
         }

@@ -48,12 +48,8 @@ pub async fn require(req: &Request, env: &Env) -> Result<Admin, ApiError> {
     let admin_id: i64 = id.parse().map_err(|_| ApiError::Unauthenticated)?;
     let key = kv_key(admin_id, token);
     let kv = env.kv(bindings::SESSIONS).map_err(|e| internal("kv", e))?;
-    let record: SessionRecord = kv
-        .get(&key)
-        .json()
-        .await
-        .map_err(|e| internal("session read", e))?
-        .ok_or(ApiError::Unauthenticated)?;
+    let record: SessionRecord =
+        kv.get(&key).json().await.map_err(|e| internal("session read", e))?.ok_or(ApiError::Unauthenticated)?;
     if record.admin_id != admin_id || record.expires_at <= clock::now_ms(env) {
         return Err(ApiError::Unauthenticated);
     }

@@ -15,7 +15,8 @@ pub async fn series(c: Call<'_>) -> Result<Reply, ApiError> {
     let db = store::db(c.env).map_err(|e| internal("d1", e))?;
     let (points, sampled_every) = match sq.metric {
         Metric::Latency => {
-            let (samples, stride) = q::latency_samples(&db, &sq, LATENCY_SAMPLE_CAP).await.map_err(|e| internal("latency", e))?;
+            let (samples, stride) =
+                q::latency_samples(&db, &sq, LATENCY_SAMPLE_CAP).await.map_err(|e| internal("latency", e))?;
             (latency_points(&sq, &samples), (stride > 1).then_some(stride))
         }
         m => {

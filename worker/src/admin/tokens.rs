@@ -1,8 +1,8 @@
 //! `/api/v1/tokens`: client tokens. The token is returned once (create, rotate); D1 keeps its
 //! SHA-256 and a display prefix. Changes take effect on the proxy's next request.
 
-use super::request::{Call, Reply};
 use super::internal;
+use super::request::{Call, Reply};
 use crate::store::keys::num;
 use crate::{clock, store};
 use poise_core::api::error::ApiError;
@@ -12,7 +12,8 @@ use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::D1Database;
 
-const COLUMNS: &str = "id, name, prefix, enabled, expires_at, created_at, last_used_at, allowed_models, rpm_limit, rpd_limit, tpd_limit";
+const COLUMNS: &str =
+    "id, name, prefix, enabled, expires_at, created_at, last_used_at, allowed_models, rpm_limit, rpd_limit, tpd_limit";
 
 #[derive(Deserialize)]
 struct Row {
@@ -83,7 +84,11 @@ fn opt_num<T: Into<f64> + Copy>(v: Option<T>) -> JsValue {
 
 fn check_policy(p: &TokenPolicy) -> Result<(), ApiError> {
     let fields = p.validate();
-    if fields.is_empty() { Ok(()) } else { Err(ApiError::Validation(fields)) }
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(fields))
+    }
 }
 
 pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
@@ -93,7 +98,12 @@ pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
     if body.expires_at.is_some_and(|e| e <= now) {
         return Err(ApiError::field("expires_at", "must be in the future"));
     }
-    let policy = TokenPolicy { allowed_models: body.allowed_models, rpm_limit: body.rpm_limit, rpd_limit: body.rpd_limit, tpd_limit: body.tpd_limit };
+    let policy = TokenPolicy {
+        allowed_models: body.allowed_models,
+        rpm_limit: body.rpm_limit,
+        rpd_limit: body.rpd_limit,
+        tpd_limit: body.tpd_limit,
+    };
     check_policy(&policy)?;
     let token = new_token()?;
     let db = store::db(c.env).map_err(|e| internal("d1", e))?;

@@ -54,7 +54,8 @@ impl KeyState {
         for id in &dirty.keys {
             if let Some(slot) = state.keys.get(id) {
                 let data = serde_json::to_string(slot)?;
-                self.sql.exec("INSERT OR REPLACE INTO slots (id, data) VALUES (?, ?)", vec![(*id).into(), data.into()])?;
+                self.sql
+                    .exec("INSERT OR REPLACE INTO slots (id, data) VALUES (?, ?)", vec![(*id).into(), data.into()])?;
             }
         }
         for (scope, model) in &dirty.cooldowns {
@@ -67,7 +68,10 @@ impl KeyState {
                     )?;
                 }
                 None => {
-                    self.sql.exec("DELETE FROM cooldowns WHERE scope = ? AND model = ?", vec![scope.as_str().into(), model.as_str().into()])?;
+                    self.sql.exec(
+                        "DELETE FROM cooldowns WHERE scope = ? AND model = ?",
+                        vec![scope.as_str().into(), model.as_str().into()],
+                    )?;
                 }
             }
         }

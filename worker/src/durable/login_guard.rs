@@ -76,7 +76,8 @@ impl Guard {
         let body = serde_json::to_string(op).map_err(|e| crate::admin::internal("login guard", e))?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post).with_body(Some(body.into()));
-        let req = Request::new_with_init("https://login-guard/", &init).map_err(|e| crate::admin::internal("login guard", e))?;
+        let req = Request::new_with_init("https://login-guard/", &init)
+            .map_err(|e| crate::admin::internal("login guard", e))?;
         let mut resp = self.stub.fetch_with_request(req).await.map_err(|e| crate::admin::internal("login guard", e))?;
         let text = resp.text().await.map_err(|e| crate::admin::internal("login guard", e))?;
         serde_json::from_str(&text).map_err(|e| crate::admin::internal("login guard", e))

@@ -37,7 +37,9 @@ impl DurableObject for TokenLimiter {
         let storage = self.state.storage();
         let mut usage: TokenUsage = storage.get(STATE_KEY).await?.unwrap_or_default();
         let refused = match op {
-            Op::Admit { limits, now_ms } => usage.admit(&limits, now_ms).err().map(|r| (r.limit.to_string(), r.retry_after_ms)),
+            Op::Admit { limits, now_ms } => {
+                usage.admit(&limits, now_ms).err().map(|r| (r.limit.to_string(), r.retry_after_ms))
+            }
             Op::AddTokens { tokens, now_ms } => {
                 usage.add_tokens(tokens, now_ms);
                 None

@@ -43,7 +43,11 @@ pub async fn send(out: &Outbound, base: &str, key: &PoolKey, timeout_ms: u64) ->
     let mut up = match select(sent, timer).await {
         Either::Left((Ok(resp), _)) => resp,
         Either::Left((Err(e), _)) => {
-            console_warn!("upstream transport error with key {}: {}", mask_key(&key.key), redact_secrets(&e.to_string()));
+            console_warn!(
+                "upstream transport error with key {}: {}",
+                mask_key(&key.key),
+                redact_secrets(&e.to_string())
+            );
             return Ok(Attempt::Failed(Failure { class: classify_transport_error(), reply: None }));
         }
         Either::Right(_) => {

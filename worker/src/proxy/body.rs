@@ -89,7 +89,16 @@ pub fn client_stream(
     capture: usize,
     done: oneshot::Sender<BodySummary>,
 ) -> impl Stream<Item = worker::Result<Vec<u8>>> {
-    let state = Tap { held: held.into_iter(), rest, scanner, openai, capture, head: Vec::new(), done: Some(done), finished: false };
+    let state = Tap {
+        held: held.into_iter(),
+        rest,
+        scanner,
+        openai,
+        capture,
+        head: Vec::new(),
+        done: Some(done),
+        finished: false,
+    };
     stream::unfold(state, |mut s| async move {
         if let Some(chunk) = s.held.next() {
             s.keep(&chunk);
@@ -117,7 +126,10 @@ pub fn client_stream(
             None => {
                 s.scanner.finish();
                 // A stream that was already short (broken before commit) gets its tail too.
-                let broken = s.rest.is_none() && !s.scanner.closed() && s.scanner.shape() != BodyShape::Json && s.scanner.error().is_none();
+                let broken = s.rest.is_none()
+                    && !s.scanner.closed()
+                    && s.scanner.shape() != BodyShape::Json
+                    && s.scanner.error().is_none();
                 if broken {
                     let tail = s.scanner.error_tail(s.openai, "Gemini Poise gateway: the upstream stream broke off");
                     s.finish(false);

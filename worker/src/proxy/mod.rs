@@ -28,7 +28,10 @@ pub async fn handle(req: Request, env: Env, ctx: Context, raw: RawUrl, surface: 
     let origin = req.headers().get("origin").ok().flatten();
     if req.method() == Method::Options {
         let cfg = context::load_config(&env).await;
-        return cors::preflight(cors::allowed(origin.as_deref(), &cfg.map(|c| c.cors_allowed_origins).unwrap_or_default()));
+        return cors::preflight(cors::allowed(
+            origin.as_deref(),
+            &cfg.map(|c| c.cors_allowed_origins).unwrap_or_default(),
+        ));
     }
     let bearer_only = req.headers().get("x-goog-api-key").ok().flatten().is_none()
         && credentials::query_param(&raw.query, "key").is_none()
@@ -125,8 +128,11 @@ async fn run(
         }
         let limits = t.limits();
         if !limits.is_unlimited() {
-            let limiter = crate::durable::token_limiter::Limiter::new(env, t.id).map_err(|e| log_internal("limiter", &e))?;
-            if let Err(r) = limiter.admit(limits, crate::clock::now_ms(env)).await.map_err(|e| log_internal("limiter", &e))? {
+            let limiter =
+                crate::durable::token_limiter::Limiter::new(env, t.id).map_err(|e| log_internal("limiter", &e))?;
+            if let Err(r) =
+                limiter.admit(limits, crate::clock::now_ms(env)).await.map_err(|e| log_internal("limiter", &e))?
+            {
                 return Err(GatewayError::TokenLimited { limit: r.limit, retry_after_ms: r.retry_after_ms });
             }
             x.count_tokens_for = limits.tpd.map(|_| t.id);
@@ -138,7 +144,8 @@ async fn run(
     if pctx.keys.is_empty() {
         return Err(GatewayError::NoKeys);
     }
-    let attempts_allowed = if matches!(outbound.body, OutboundBody::Stream(_)) { 1 } else { pctx.config.max_attempts as usize };
+    let attempts_allowed =
+        if matches!(outbound.body, OutboundBody::Stream(_)) { 1 } else { pctx.config.max_attempts as usize };
     retry::run(outbound, pctx, attempts_allowed, raw, model.as_deref(), ctx, env, x).await
 }
 

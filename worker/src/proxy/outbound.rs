@@ -31,11 +31,18 @@ pub struct Outbound {
 impl Outbound {
     /// Filters headers, strips credential query parameters, and decides how to hold the body.
     /// `upstream_path` is the path to call upstream (the client's, or the OpenAI layer's).
-    pub async fn prepare(mut req: Request, raw: &RawUrl, upstream_path: &str, openai: bool, config: &poise_core::config::Config) -> worker::Result<Outbound> {
+    pub async fn prepare(
+        mut req: Request,
+        raw: &RawUrl,
+        upstream_path: &str,
+        openai: bool,
+        config: &poise_core::config::Config,
+    ) -> worker::Result<Outbound> {
         let conn = hdr::connection_tokens(req.headers().get("connection")?.as_deref());
         let headers = req.headers().entries().filter(|(name, _)| hdr::forward_request_header(name, &conn)).collect();
         let query = credentials::strip_credentials(&raw.query);
-        let path_and_query = if query.is_empty() { upstream_path.to_string() } else { format!("{upstream_path}?{query}") };
+        let path_and_query =
+            if query.is_empty() { upstream_path.to_string() } else { format!("{upstream_path}?{query}") };
         let method = req.method();
         let length = req.headers().get("content-length")?.and_then(|v| v.trim().parse::<u64>().ok());
         let body = match (&method, length) {
@@ -96,4 +103,3 @@ impl Outbound {
         Request::new_with_init(&format!("{base}{}", self.path_and_query), &init)
     }
 }
-

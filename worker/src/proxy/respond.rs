@@ -7,18 +7,25 @@ use super::exchange::Exchange;
 use super::log_internal;
 use super::outbound::Outbound;
 use crate::http::{Dialect, RawUrl};
-use futures_channel::oneshot;
-use poise_core::stream::{is_generate_path, shape_for};
 use crate::store::{self, keys::PoolKey};
+use futures_channel::oneshot;
 use poise_core::error::GatewayError;
 use poise_core::proxy::{affinity, headers as hdr, upload};
 use poise_core::redact::redact_secrets;
+use poise_core::stream::{is_generate_path, shape_for};
 use worker::{Env, Headers, Response, ResponseBuilder};
 
 /// Streams a successful upstream response to the client; `None` for an empty generation
 /// reply (the caller tries another key). Upload sessions it opens are recorded (before the
 /// client learns their URL) as owned by `key`.
-pub async fn pass_through(up: Response, key: &PoolKey, raw: &RawUrl, out: &Outbound, env: &Env, x: &mut Exchange) -> Result<Option<Response>, GatewayError> {
+pub async fn pass_through(
+    up: Response,
+    key: &PoolKey,
+    raw: &RawUrl,
+    out: &Outbound,
+    env: &Env,
+    x: &mut Exchange,
+) -> Result<Option<Response>, GatewayError> {
     let status = up.status_code();
     let content_type = up.headers().get("content-type").ok().flatten();
     let conn = hdr::connection_tokens(up.headers().get("connection").ok().flatten().as_deref());
@@ -51,7 +58,8 @@ pub async fn pass_through(up: Response, key: &PoolKey, raw: &RawUrl, out: &Outbo
                 .map_err(|e| log_internal("record upload", &e))?;
         }
     }
-    let upload_final = up.headers().get("x-goog-upload-status").ok().flatten().is_some_and(|v| v.eq_ignore_ascii_case("final"));
+    let upload_final =
+        up.headers().get("x-goog-upload-status").ok().flatten().is_some_and(|v| v.eq_ignore_ascii_case("final"));
     if status < 300 && affinity::creates(&out.method.to_string(), out.path(), upload_final) {
         return capture_created(up, status, headers, key, env).await.map(Some);
     }
@@ -77,7 +85,13 @@ pub async fn pass_through(up: Response, key: &PoolKey, raw: &RawUrl, out: &Outbo
 const CREATE_REPLY_LIMIT: usize = 1024 * 1024;
 
 /// A create call's (small) reply: remember which key owns the new resource, then answer.
-async fn capture_created(mut up: Response, status: u16, headers: Headers, key: &PoolKey, env: &Env) -> Result<Response, GatewayError> {
+async fn capture_created(
+    mut up: Response,
+    status: u16,
+    headers: Headers,
+    key: &PoolKey,
+    env: &Env,
+) -> Result<Response, GatewayError> {
     let bytes = up.bytes().await.map_err(|e| log_internal("read create reply", &e))?;
     if bytes.len() <= CREATE_REPLY_LIMIT {
         if let Some(name) = affinity::created_name(&bytes) {
@@ -95,7 +109,10 @@ async fn capture_created(mut up: Response, status: u16, headers: Headers, key: &
 pub fn error_reply(reply: ErrorReply, dialect: Dialect) -> Result<Response, GatewayError> {
     let headers = Headers::new();
     let (content_type, body) = match dialect {
-        Dialect::OpenAi => ("application/json".to_string(), poise_core::proxy::openai::error_body(reply.status, &reply.body).to_string()),
+        Dialect::OpenAi => (
+            "application/json".to_string(),
+            poise_core::proxy::openai::error_body(reply.status, &reply.body).to_string(),
+        ),
         Dialect::Gemini => (reply.content_type, reply.body),
     };
     let reply = ErrorReply { content_type, body, ..reply };

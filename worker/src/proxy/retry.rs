@@ -7,10 +7,10 @@ use super::context::ProxyContext;
 use super::exchange::Exchange;
 use super::outbound::Outbound;
 use super::{log_internal, respond};
+use crate::clock;
 use crate::http::{Dialect, RawUrl};
 use crate::pool::Pool;
 use crate::store::{self, keys::PoolKey};
-use crate::clock;
 use poise_core::admin::keys::mask_key;
 use poise_core::error::GatewayError;
 use poise_core::log::AttemptLog;
@@ -55,7 +55,11 @@ pub async fn run(
             }
             (pctx.keys[0].id, 0)
         } else {
-            match pool.acquire(&model, &tried, avoid_project.as_deref(), now, seed).await.map_err(|e| log_internal("pool", &e))? {
+            match pool
+                .acquire(&model, &tried, avoid_project.as_deref(), now, seed)
+                .await
+                .map_err(|e| log_internal("pool", &e))?
+            {
                 Ok(g) => (g.key_id, g.failures),
                 Err(at) => {
                     free_at = at;
@@ -90,7 +94,15 @@ pub async fn run(
                 }
             }
             Attempt::Failed(f) => {
-                record(x, key, f.reply.as_ref().map_or(0, |r| r.status), f.class.class.as_str(), &f.class.reason, started, env);
+                record(
+                    x,
+                    key,
+                    f.reply.as_ref().map_or(0, |r| r.status),
+                    f.class.class.as_str(),
+                    &f.class.reason,
+                    started,
+                    env,
+                );
                 f
             }
         };
@@ -101,7 +113,11 @@ pub async fn run(
             avoid_project = Some(p.to_string());
         }
         let transient = failure.class.class == FailureClass::Transient && failure.class.reason != "empty_reply";
-        x.upstream_class = Some(if failure.class.reason == "empty_reply" { "empty_reply".into() } else { failure.class.class.as_str().to_string() });
+        x.upstream_class = Some(if failure.class.reason == "empty_reply" {
+            "empty_reply".into()
+        } else {
+            failure.class.class.as_str().to_string()
+        });
         last = Some(failure);
         if !retry {
             break;

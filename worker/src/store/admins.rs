@@ -39,7 +39,13 @@ pub async fn any(db: &D1Database) -> worker::Result<bool> {
 
 /// Inserts an admin; with `only_if_none`, atomically only while the table is empty (setup).
 /// Returns the new id, or `None` when nothing was inserted.
-pub async fn insert(db: &D1Database, username: &str, hash: &str, now: u64, only_if_none: bool) -> worker::Result<Option<i64>> {
+pub async fn insert(
+    db: &D1Database,
+    username: &str,
+    hash: &str,
+    now: u64,
+    only_if_none: bool,
+) -> worker::Result<Option<i64>> {
     let guard = if only_if_none { "WHERE NOT EXISTS (SELECT 1 FROM admins)" } else { "" };
     let sql = format!(
         "INSERT INTO admins (username, password_hash, created_at, updated_at) SELECT ?1, ?2, ?3, ?3 {guard} \

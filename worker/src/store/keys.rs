@@ -81,33 +81,50 @@ impl From<KeyRow> for KeyView {
 }
 
 pub async fn view(db: &D1Database, id: i64) -> worker::Result<Option<KeyView>> {
-    let row: Option<KeyRow> = db
-        .prepare(format!("SELECT {VIEW_COLUMNS} FROM pool_keys WHERE id = ?1"))
-        .bind(&[num(id)])?
-        .first(None)
-        .await?;
+    let row: Option<KeyRow> =
+        db.prepare(format!("SELECT {VIEW_COLUMNS} FROM pool_keys WHERE id = ?1")).bind(&[num(id)])?.first(None).await?;
     Ok(row.map(KeyView::from))
 }
 
 /// Inserts a key unless its hash exists. Returns the new id, or `None` for a duplicate.
-pub fn insert_stmt(db: &D1Database, key: &str, hash: &str, masked: &str, note: &str, project: Option<&str>, rpm_cap: Option<u32>, now: u64) -> worker::Result<D1PreparedStatement> {
+pub fn insert_stmt(
+    db: &D1Database,
+    key: &str,
+    hash: &str,
+    masked: &str,
+    note: &str,
+    project: Option<&str>,
+    rpm_cap: Option<u32>,
+    now: u64,
+) -> worker::Result<D1PreparedStatement> {
     db.prepare(
         "INSERT INTO pool_keys (key, key_hash, key_masked, note, project, rpm_cap, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT(key_hash) DO NOTHING",
     )
-    .bind(&[key.into(), hash.into(), masked.into(), note.into(), opt_str(project), rpm_cap.map_or(JsValue::NULL, num), num(now as i64)])
+    .bind(&[
+        key.into(),
+        hash.into(),
+        masked.into(),
+        note.into(),
+        opt_str(project),
+        rpm_cap.map_or(JsValue::NULL, num),
+        num(now as i64),
+    ])
 }
 
 /// An audit-trail row.
-pub fn event_stmt(db: &D1Database, key_id: Option<i64>, now: u64, kind: &str, cause: &str, message: &str, actor: &str) -> worker::Result<D1PreparedStatement> {
-    db.prepare("INSERT INTO key_events (key_id, at, kind, cause, message, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)").bind(&[
-        key_id.map_or(JsValue::NULL, num),
-        num(now as i64),
-        kind.into(),
-        cause.into(),
-        message.into(),
-        actor.into(),
-    ])
+pub fn event_stmt(
+    db: &D1Database,
+    key_id: Option<i64>,
+    now: u64,
+    kind: &str,
+    cause: &str,
+    message: &str,
+    actor: &str,
+) -> worker::Result<D1PreparedStatement> {
+    db.prepare("INSERT INTO key_events (key_id, at, kind, cause, message, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)").bind(
+        &[key_id.map_or(JsValue::NULL, num), num(now as i64), kind.into(), cause.into(), message.into(), actor.into()],
+    )
 }
 
 #[derive(Deserialize)]
@@ -134,7 +151,9 @@ pub async fn events(db: &D1Database, key_id: i64, limit: u32) -> worker::Result<
 /// The newest events of the whole pool.
 pub async fn recent_events(db: &D1Database, limit: u32) -> worker::Result<Vec<KeyEvent>> {
     let rows: Vec<EventRow> = db
-        .prepare("SELECT id, key_id, at, kind, cause, message, actor FROM key_events ORDER BY at DESC, id DESC LIMIT ?1")
+        .prepare(
+            "SELECT id, key_id, at, kind, cause, message, actor FROM key_events ORDER BY at DESC, id DESC LIMIT ?1",
+        )
         .bind(&[num(limit)])?
         .all()
         .await?
@@ -143,9 +162,16 @@ pub async fn recent_events(db: &D1Database, limit: u32) -> worker::Result<Vec<Ke
 }
 
 fn to_events(rows: Vec<EventRow>) -> Vec<KeyEvent> {
-    rows
-        .into_iter()
-        .map(|r| KeyEvent { id: r.id, key_id: r.key_id, at: r.at as u64, kind: r.kind, cause: r.cause, message: r.message, actor: r.actor })
+    rows.into_iter()
+        .map(|r| KeyEvent {
+            id: r.id,
+            key_id: r.key_id,
+            at: r.at as u64,
+            kind: r.kind,
+            cause: r.cause,
+            message: r.message,
+            actor: r.actor,
+        })
         .collect()
 }
 
@@ -157,20 +183,37 @@ pub async fn secret(db: &D1Database, id: i64) -> worker::Result<Option<String>> 
 /// Records when a key last served a request, at most once a minute per key (a no-op update
 /// writes no row, which keeps D1 writes down).
 pub fn touch_stmt(db: &D1Database, key_id: i64, at: u64) -> worker::Result<D1PreparedStatement> {
-    db.prepare("UPDATE pool_keys SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1 - 60000)")
-        .bind(&[num(at as i64), num(key_id)])
+    db.prepare(
+        "UPDATE pool_keys SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1 - 60000)",
+    )
+    .bind(&[num(at as i64), num(key_id)])
 }
 
 /// An audit event recorded only if the statement just before it (in the same batch)
 /// changed a row.
-pub fn event_if_changed_stmt(db: &D1Database, key_id: i64, now: u64, kind: &str, cause: &str, message: &str, actor: &str) -> worker::Result<D1PreparedStatement> {
+pub fn event_if_changed_stmt(
+    db: &D1Database,
+    key_id: i64,
+    now: u64,
+    kind: &str,
+    cause: &str,
+    message: &str,
+    actor: &str,
+) -> worker::Result<D1PreparedStatement> {
     db.prepare("INSERT INTO key_events (key_id, at, kind, cause, message, actor) SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE changes() > 0")
         .bind(&[num(key_id), num(now as i64), kind.into(), cause.into(), message.into(), actor.into()])
 }
 
 /// Disables a key the upstream called dead, with its reason, and records `auto_disabled`
 /// (only when it was active): run the two statements in one batch.
-pub fn auto_disable_stmts(db: &D1Database, key_id: i64, reason: &str, message: &str, now: u64, actor: &str) -> worker::Result<Vec<D1PreparedStatement>> {
+pub fn auto_disable_stmts(
+    db: &D1Database,
+    key_id: i64,
+    reason: &str,
+    message: &str,
+    now: u64,
+    actor: &str,
+) -> worker::Result<Vec<D1PreparedStatement>> {
     Ok(vec![
         db.prepare("UPDATE pool_keys SET status = 'disabled', disabled_reason = ?1, updated_at = ?2 WHERE id = ?3 AND status = 'active'")
             .bind(&[reason.into(), num(now as i64), num(key_id)])?,

@@ -148,7 +148,6 @@ pub async fn record_write_failure(env: &Env, err: &dyn std::fmt::Display) {
     }
 }
 
-
 // ---- reading ---------------------------------------------------------------------------------
 
 /// A `WHERE` clause under construction, with numbered placeholders.
@@ -172,7 +171,11 @@ impl Where {
     }
 
     fn sql(&self) -> String {
-        if self.clauses.is_empty() { String::new() } else { format!("WHERE {}", self.clauses.join(" AND ")) }
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.clauses.join(" AND "))
+        }
     }
 }
 
@@ -306,7 +309,10 @@ pub async fn page(
     let lim = w.bind(int(u64::from(limit) + 1));
     let extra = if with_attempts { ", attempts" } else { "" };
     let rows: Vec<EntryRow> = db
-        .prepare(format!("SELECT {ENTRY_COLUMNS}{extra} FROM request_logs {} ORDER BY at DESC, id DESC LIMIT {lim}", w.sql()))
+        .prepare(format!(
+            "SELECT {ENTRY_COLUMNS}{extra} FROM request_logs {} ORDER BY at DESC, id DESC LIMIT {lim}",
+            w.sql()
+        ))
         .bind(&w.binds)?
         .all()
         .await?
@@ -324,14 +330,20 @@ pub async fn page(
 /// One entry with attempts and bodies.
 pub async fn get(db: &D1Database, id: i64) -> worker::Result<Option<LogDetail>> {
     let row: Option<EntryRow> = db
-        .prepare(format!("SELECT {ENTRY_COLUMNS}, attempts, request_body, response_body FROM request_logs WHERE id = ?1"))
+        .prepare(format!(
+            "SELECT {ENTRY_COLUMNS}, attempts, request_body, response_body FROM request_logs WHERE id = ?1"
+        ))
         .bind(&[opt_int(Some(id))])?
         .first(None)
         .await?;
     Ok(row.map(|r| LogDetail {
         entry: r.entry(),
         // Attempts are written by `write` from typed values; an unreadable value shows as none.
-        attempts: r.attempts.as_deref().and_then(|a| serde_json::from_str::<Vec<AttemptLog>>(a).ok()).unwrap_or_default(),
+        attempts: r
+            .attempts
+            .as_deref()
+            .and_then(|a| serde_json::from_str::<Vec<AttemptLog>>(a).ok())
+            .unwrap_or_default(),
         request_body: r.request_body,
         response_body: r.response_body,
     }))
@@ -400,7 +412,8 @@ impl UsageRow {
 
 /// Aggregates over raw rows, in the column names `UsageRow` reads. `errors` is the SQL form of
 /// `poise_core::stats::is_error` (anything outside 2xx/3xx), as in the rollups.
-const RAW_SUMS: &str = "COUNT(*) AS requests, SUM(CASE WHEN (status < 200 OR status >= 400) THEN 1 ELSE 0 END) AS errors, \
+const RAW_SUMS: &str =
+    "COUNT(*) AS requests, SUM(CASE WHEN (status < 200 OR status >= 400) THEN 1 ELSE 0 END) AS errors, \
      SUM(prompt_tokens) AS prompt_tokens, SUM(output_tokens) AS output_tokens, SUM(thought_tokens) AS thought_tokens, \
      SUM(cached_tokens) AS cached_tokens, SUM(total_tokens) AS total_tokens, SUM(total_ms) AS latency_sum_ms, \
      MAX(total_ms) AS latency_max_ms";
@@ -448,7 +461,11 @@ pub async fn counters(db: &D1Database, q: &SeriesQuery) -> worker::Result<Vec<(u
 
 /// `(at, total_ms, ttfb_ms)` of the raw rows in a series' range, and the sampling stride
 /// used: every row up to `cap`, otherwise every n-th id.
-pub async fn latency_samples(db: &D1Database, q: &SeriesQuery, cap: u64) -> worker::Result<(Vec<(u64, u64, u64)>, u64)> {
+pub async fn latency_samples(
+    db: &D1Database,
+    q: &SeriesQuery,
+    cap: u64,
+) -> worker::Result<(Vec<(u64, u64, u64)>, u64)> {
     let fetch = |stride: u64| {
         let mut w = series_where(q, "at");
         if stride > 1 {
@@ -461,8 +478,11 @@ pub async fn latency_samples(db: &D1Database, q: &SeriesQuery, cap: u64) -> work
     let mut stride = 1;
     if rows.len() as u64 > cap {
         let w = series_where(q, "at");
-        let count: Option<f64> =
-            db.prepare(format!("SELECT COUNT(*) AS n FROM request_logs {}", w.sql())).bind(&w.binds)?.first(Some("n")).await?;
+        let count: Option<f64> = db
+            .prepare(format!("SELECT COUNT(*) AS n FROM request_logs {}", w.sql()))
+            .bind(&w.binds)?
+            .first(Some("n"))
+            .await?;
         stride = stats::sample_stride(count.unwrap_or(0.0) as u64, cap);
         rows = fetch(stride)?.raw().await?;
     }
@@ -480,8 +500,12 @@ pub async fn latency_samples(db: &D1Database, q: &SeriesQuery, cap: u64) -> work
 /// Per-group totals from the rollups, largest first, and the sum over all groups.
 pub async fn totals(db: &D1Database, q: &TotalsQuery) -> worker::Result<(Vec<TotalsGroup>, TotalsGroup)> {
     let (col, select) = match q.by {
-        GroupBy::Key => ("key_id", "NULLIF(g.k, 0) AS id, p.key_masked AS name FROM g LEFT JOIN pool_keys p ON p.id = g.k"),
-        GroupBy::Token => ("token_id", "NULLIF(g.k, 0) AS id, t.name AS name FROM g LEFT JOIN client_tokens t ON t.id = g.k"),
+        GroupBy::Key => {
+            ("key_id", "NULLIF(g.k, 0) AS id, p.key_masked AS name FROM g LEFT JOIN pool_keys p ON p.id = g.k")
+        }
+        GroupBy::Token => {
+            ("token_id", "NULLIF(g.k, 0) AS id, t.name AS name FROM g LEFT JOIN client_tokens t ON t.id = g.k")
+        }
         GroupBy::Model => ("model", "NULL AS id, NULLIF(g.k, '') AS name FROM g"),
     };
     let range = [int(q.from), int(q.to)];
@@ -515,7 +539,9 @@ fn changes(r: &worker::D1Result) -> u64 {
 /// Deletes up to `batch` raw rows older than `cutoff_ms`; returns how many went.
 pub async fn prune_older_than(db: &D1Database, cutoff_ms: u64, batch: u32) -> worker::Result<u64> {
     let r = db
-        .prepare("DELETE FROM request_logs WHERE id IN (SELECT id FROM request_logs WHERE at < ?1 ORDER BY at LIMIT ?2)")
+        .prepare(
+            "DELETE FROM request_logs WHERE id IN (SELECT id FROM request_logs WHERE at < ?1 ORDER BY at LIMIT ?2)",
+        )
         .bind(&[int(cutoff_ms), int(u64::from(batch))])?
         .run()
         .await?;
@@ -540,7 +566,9 @@ pub async fn prune_beyond(db: &D1Database, max_rows: u64, batch: u32) -> worker:
 /// Deletes up to `batch` hourly rollups that start before `cutoff_ms`.
 pub async fn prune_rollups(db: &D1Database, cutoff_ms: u64, batch: u32) -> worker::Result<u64> {
     let r = db
-        .prepare("DELETE FROM usage_hourly WHERE rowid IN (SELECT rowid FROM usage_hourly WHERE hour_start < ?1 LIMIT ?2)")
+        .prepare(
+            "DELETE FROM usage_hourly WHERE rowid IN (SELECT rowid FROM usage_hourly WHERE hour_start < ?1 LIMIT ?2)",
+        )
         .bind(&[int(cutoff_ms), int(u64::from(batch))])?
         .run()
         .await?;

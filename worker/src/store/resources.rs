@@ -5,10 +5,12 @@ use worker::D1Database;
 
 /// Records that `key_id` owns `name` (idempotent: the first owner wins).
 pub async fn record(db: &D1Database, name: &str, key_id: i64, now_ms: u64) -> worker::Result<()> {
-    db.prepare("INSERT INTO resource_owners (name, key_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO NOTHING")
-        .bind(&[name.into(), (key_id as f64).into(), (now_ms as f64).into()])?
-        .run()
-        .await?;
+    db.prepare(
+        "INSERT INTO resource_owners (name, key_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO NOTHING",
+    )
+    .bind(&[name.into(), (key_id as f64).into(), (now_ms as f64).into()])?
+    .run()
+    .await?;
     Ok(())
 }
 

@@ -39,5 +39,5 @@ pub fn by_hash(db: &D1Database, hash: &str) -> worker::Result<D1PreparedStatemen
         "SELECT id, name, token_hash, enabled, expires_at, allowed_models, rpm_limit, rpd_limit, tpd_limit \
          FROM client_tokens WHERE token_hash = ?1",
     )
-        .bind(&[hash.into()])
+    .bind(&[hash.into()])
 }
