@@ -30,6 +30,10 @@ pub fn handle(state: &State, method: &Method, uri: &Uri, body: &Bytes) -> Resp {
             respond::ok_json(record::to_json(&snapshot))
         }
         (&Method::POST, "/__fake/config") => config(state, body),
+        (&Method::GET, "/__fake/live") => {
+            let view = state.live().to_json();
+            respond::ok_json(serde_json::to_vec(&view).unwrap_or_default())
+        }
         _ => fail(StatusCode::NOT_FOUND, "unknown control endpoint".to_owned()),
     }
 }

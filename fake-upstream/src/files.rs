@@ -7,6 +7,7 @@ use hyper::Method;
 use serde_json::{json, Value};
 
 use crate::errors::{error_body, no_permission, not_found};
+use crate::operations::Operation;
 use crate::paths::NativePath;
 use crate::request::{query_param, Incoming};
 use crate::respond::{self, Resp};
@@ -22,16 +23,19 @@ struct Upload {
     received: u64,
 }
 
-struct Owned {
-    owner: String,
-    json: Value,
+pub struct Owned {
+    pub owner: String,
+    pub json: Value,
+    /// A generated file (a video): downloadable.
+    pub generated: bool,
 }
 
 #[derive(Default)]
 pub struct Resources {
     uploads: HashMap<String, Upload>,
-    files: HashMap<String, Owned>,
+    pub files: HashMap<String, Owned>,
     caches: HashMap<String, Owned>,
+    pub operations: HashMap<String, Operation>,
 }
 
 impl Resources {
@@ -39,6 +43,7 @@ impl Resources {
         self.uploads.clear();
         self.files.clear();
         self.caches.clear();
+        self.operations.clear();
     }
 
     /// The 403 body if `body` names a `files/<id>` or `cachedContents/<id>` of another key.
@@ -127,7 +132,7 @@ pub fn upload_start(state: &State, req: &Incoming, n: &NativePath<'_>, key: &str
         // One-shot upload: the body is the file.
         let mime = req.header("content-type").unwrap_or("application/octet-stream");
         let file = file_json(state, n.version, &file_id, mime, req.body.len() as u64, None);
-        state.resources().files.insert(file_id, Owned { owner: key.to_owned(), json: file.clone() });
+        state.resources().files.insert(file_id, Owned { owner: key.to_owned(), json: file.clone(), generated: false });
         return respond::ok_json(serde_json::to_vec(&json!({ "file": file })).unwrap_or_default());
     }
 
@@ -180,7 +185,7 @@ pub fn upload_chunk(state: &State, req: &Incoming, upload_id: &str) -> Resp {
     if command.contains("finalize") {
         let up = res.uploads.remove(upload_id).expect("present");
         let file = file_json(state, &up.version, &up.file_id, &up.mime, up.received, up.display_name.as_deref());
-        res.files.insert(up.file_id, Owned { owner: up.owner, json: file.clone() });
+        res.files.insert(up.file_id, Owned { owner: up.owner, json: file.clone(), generated: false });
         drop(res);
         let r = respond::ok_json(serde_json::to_vec(&json!({ "file": file })).unwrap_or_default());
         return respond::header(r, "x-goog-upload-status", "final");
@@ -213,7 +218,7 @@ pub fn caches_api(state: &State, req: &Incoming, n: &NativePath<'_>, key: &str) 
         if let Some(d) = body["displayName"].as_str() {
             cache["displayName"] = json!(d);
         }
-        state.resources().caches.insert(id, Owned { owner: key.to_owned(), json: cache.clone() });
+        state.resources().caches.insert(id, Owned { owner: key.to_owned(), json: cache.clone(), generated: false });
         return respond::ok_json(serde_json::to_vec(&cache).unwrap_or_default());
     }
     owned_api(state, req, n, key, Kind::Cache)
@@ -253,11 +258,18 @@ fn owned_api(state: &State, req: &Incoming, n: &NativePath<'_>, key: &str, kind:
         }
         let mut mine: Vec<&Owned> = map.values().filter(|o| o.owner == key).collect();
         mine.sort_by(|a, b| a.json["name"].as_str().cmp(&b.json["name"].as_str()));
-        let list = if mine.is_empty() {
-            json!({})
-        } else {
-            json!({ kind.collection(): mine.iter().map(|o| &o.json).collect::<Vec<_>>() })
+        let Some((start, size)) = page(req) else {
+            let msg = "Invalid pageSize or pageToken.";
+            return respond::error(400, error_body(400, "INVALID_ARGUMENT", msg, None));
         };
+        let items: Vec<&Value> = mine.iter().skip(start).take(size).map(|o| &o.json).collect();
+        let mut list = json!({});
+        if !items.is_empty() {
+            list[kind.collection()] = json!(items);
+        }
+        if start + size < mine.len() {
+            list["nextPageToken"] = json!(format!("fake-page-{}", start + size));
+        }
         return respond::ok_json(serde_json::to_vec(&list).unwrap_or_default());
     }
     let Some(id) =
@@ -280,6 +292,21 @@ fn owned_api(state: &State, req: &Incoming, n: &NativePath<'_>, key: &str, kind:
         }
         _ => respond::error(404, not_found()),
     }
+}
+
+/// `(offset, size)` of a list request: `pageSize` (default 10, at most 100) and the
+/// `pageToken` a previous page returned (`fake-page-N`); `None` if either is malformed.
+fn page(req: &Incoming) -> Option<(usize, usize)> {
+    let q = req.query().unwrap_or("");
+    let size = match query_param(q, "pageSize") {
+        Some(s) => s.parse::<usize>().ok().filter(|n| *n > 0)?.min(100),
+        None => 10,
+    };
+    let start = match query_param(q, "pageToken").filter(|t| !t.is_empty()) {
+        Some(t) => t.strip_prefix("fake-page-")?.parse().ok()?,
+        None => 0,
+    };
+    Some((start, size))
 }
 
 /// `?upload_id=` of an upload URL.

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use crate::body::{End, FakeBody};
 use crate::errors::{self, error_body, key_invalid, model_not_found, not_found};
 use crate::files;
+use crate::operations;
 use crate::paths::{NativePath, Prefix};
 use crate::request::Incoming;
 use crate::respond::{self, Resp};
@@ -34,12 +35,18 @@ pub fn handle(state: &State, req: &Incoming, n: NativePath<'_>) -> Resp {
         Ok(k) => k,
         Err((code, body)) => return respond::error(code, body),
     };
+    if operations::is_download(&n) {
+        return operations::download(state, req, &n, &key);
+    }
     match n.prefix {
         Prefix::Upload => return files::upload_start(state, req, &n, &key),
         Prefix::Download => return respond::error(404, not_found()),
         Prefix::Api => {}
     }
     let r = n.resource;
+    if operations::is_operation(r) {
+        return operations::get(state, req, &n, &key);
+    }
     if r == "models" && n.method.is_none() {
         return if req.method == Method::GET { models_list() } else { respond::error(404, not_found()) };
     }
@@ -89,6 +96,7 @@ fn model_method(state: &State, req: &Incoming, n: &NativePath<'_>, model: &str, 
                 g.json_array()
             }
         }
+        "predictLongRunning" => operations::create(state, n, model, key),
         "countTokens" => respond::ok_json(&br#"{"totalTokens":11}"#[..]),
         "embedContent" => respond::ok_json(&br#"{"embedding":{"values":[0.1,0.2,0.3]}}"#[..]),
         "batchEmbedContents" => batch_embed(req),

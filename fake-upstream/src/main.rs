@@ -27,6 +27,10 @@
 //!   A request is recorded before it is answered.
 //! - `POST /__fake/config` with `{"record":false|true}` → `{"ok":true,"record":bool}`; turns
 //!   recording off (benchmarks) or on.
+//! - `GET /__fake/live` → `{"sessions":[{"seq","path","key","received":[{"text"}|{"binary_hex"}],
+//!   "client_close":{"code","reason"}|null,"server_close":…|null}]}`: every Live API session since
+//!   the reset (`seq` is its handshake's request number; the handshake's headers are in
+//!   `/__fake/requests`).
 //!
 //! ### Rule
 //!
@@ -60,6 +64,11 @@
 //!   without the terminating chunk.
 //! - `gzip`: gzip the body (or each chunk, sync-flushed so each is decodable on arrival) and set
 //!   `content-encoding: gzip`.
+//! - `live` (Live API paths only): `{"close_before_setup": {"code": 1011, "reason": "…"},
+//!   "go_away": "5s", "close_after_setup": {"code", "reason"}, "after_turns": N}`, all optional:
+//!   close instead of answering `setup`; send `goAway` after `setupComplete`; close once N turns
+//!   were answered. A rule matching a Live handshake *without* `live` answers it over HTTP (no
+//!   upgrade), e.g. `{"preset": "key_invalid"}`.
 //! - `preset`: a realistic Gemini body and status (`status`, `body`, `headers` override it),
 //!   using the model, version and method named by the request path (default
 //!   `gemini-2.5-flash`, `v1beta`, `generateContent`) and the request's key: `quota_rpm`,
@@ -78,7 +87,17 @@
 //! array), `:countTokens`, `:embedContent`, `:batchEmbedContents`, `GET models`, `GET models/{m}`,
 //! resumable uploads (`/upload/{v}/files`, upload URL on the fake's own origin, `&key=` echoed
 //! when the start used `?key=`), `files/{id}` GET/DELETE and `cachedContents` owned per key
-//! (another key → 403, also when a generate body names the resource). `/v1beta/openai/…`
+//! (another key → 403, also when a generate body names the resource); lists are paginated
+//! (`pageSize` default 10, max 100; `nextPageToken` `fake-page-N`).
+//! `models/{m}:predictLongRunning` creates an operation owned by the key, done on its second
+//! poll with a generated video whose `uri` (`…/files/{id}:download?alt=media`) and the file's
+//! `downloadUri` (`/download/…`) serve 200 000 deterministic bytes with `Range` support (see
+//! `src/operations.rs`). The Live API (`/ws/google.ai.generativelanguage.{v}.GenerativeService.
+//! BidiGenerateContent[Constrained]`) is a WebSocket: key from `x-goog-api-key`, `?key=`,
+//! `?access_token=` or `Authorization: Token`; no key → close 1008, `INVALID` → close 1007 on
+//! `setup`; otherwise `setupComplete`, one text `serverContent` plus `turnComplete` with
+//! `usageMetadata` (11 + 7 = 18 tokens) per client turn, binary frames echoed (see
+//! `src/live.rs`). `/v1beta/openai/…`
 //! requires `Authorization: Bearer` and serves `chat/completions` (also streamed),
 //! `embeddings`, `models`, `images/generations`. Anything else → 404 NOT_FOUND.
 

@@ -62,6 +62,8 @@ struct ReplySpec {
     gzip: bool,
     preset: Option<String>,
     retry_delay: Option<String>,
+    /// How a Live API (WebSocket) session goes; only used on the Live API paths.
+    live: Option<LiveScript>,
 }
 
 #[derive(Deserialize)]
@@ -97,6 +99,34 @@ pub struct Reply {
     pub gzip: bool,
     pub preset: Option<String>,
     pub retry_delay: String,
+    /// The script of a Live API session; `None` on a Live API path: answer the handshake
+    /// with this (HTTP) reply instead of upgrading.
+    pub live: Option<LiveScript>,
+}
+
+/// How one Live API session behaves after the WebSocket handshake (all fields optional).
+#[derive(Deserialize, Clone, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LiveScript {
+    /// Close with this code and reason when the `setup` message arrives, instead of
+    /// answering `setupComplete` (how Google refuses a bad key or an exhausted quota).
+    pub close_before_setup: Option<LiveClose>,
+    /// Send `{"goAway":{"timeLeft": …}}` right after `setupComplete`.
+    pub go_away: Option<String>,
+    /// Close with this code and reason once `after_turns` turns have been answered
+    /// (0: right after `setupComplete` and any `goAway`).
+    pub close_after_setup: Option<LiveClose>,
+    #[serde(default)]
+    pub after_turns: u32,
+}
+
+/// A WebSocket close frame to send.
+#[derive(Deserialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct LiveClose {
+    pub code: u16,
+    #[serde(default)]
+    pub reason: String,
 }
 
 struct Rule {
@@ -193,6 +223,14 @@ pub fn compile(spec: Value) -> Result<CompiledRule, String> {
         let v = HeaderValue::from_str(&value).map_err(|_| format!("invalid value for header {name:?}"))?;
         headers.push((n, v));
     }
+    for close in r.live.iter().flat_map(|l| [&l.close_before_setup, &l.close_after_setup]).flatten() {
+        if !(1000..=4999).contains(&close.code) || matches!(close.code, 1004..=1006 | 1015) {
+            return Err(format!("invalid WebSocket close code {}", close.code));
+        }
+        if close.reason.len() > 123 {
+            return Err("a WebSocket close reason is at most 123 bytes".to_owned());
+        }
+    }
     if let Some(p) = &r.preset {
         if !PRESETS.contains(&p.as_str()) {
             return Err(format!("unknown preset {p:?}; known: {}", PRESETS.join(", ")));
@@ -223,6 +261,7 @@ pub fn compile(spec: Value) -> Result<CompiledRule, String> {
         gzip: r.gzip,
         preset: r.preset,
         retry_delay: r.retry_delay.or(parsed.retry_delay).unwrap_or_else(|| "26s".to_owned()),
+        live: r.live,
     };
     Ok(CompiledRule(Rule {
         spec,
@@ -276,5 +315,9 @@ mod tests {
         assert!(compile(json!({"reply": {"headers": {"bad name": "x"}}})).is_err());
         assert!(compile(json!({"reply": {"drop": "sometimes"}})).is_err());
         assert!(compile(json!({"match": {"path": "x"}, "times": 2, "reply": {"status": 503}})).is_ok());
+        assert!(compile(json!({"reply": {"live": {"close_before_setup": {"code": 1006}}}})).is_err());
+        assert!(compile(json!({"reply": {"live": {"turns": 1}}})).is_err());
+        let ok = json!({"reply": {"live": {"close_before_setup": {"code": 1007, "reason": "bad key"}}}});
+        assert!(compile(ok).is_ok());
     }
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::files::Resources;
+use crate::live::LiveLog;
 use crate::record::Records;
 use crate::rules::RuleSet;
 
@@ -18,6 +19,7 @@ pub struct State {
     rules: Mutex<RuleSet>,
     records: Mutex<Records>,
     resources: Mutex<Resources>,
+    live: Mutex<LiveLog>,
 }
 
 /// Lock, ignoring poisoning (a panicking handler must not wedge the fake).
@@ -40,6 +42,7 @@ impl State {
             rules: Mutex::default(),
             records: Mutex::default(),
             resources: Mutex::default(),
+            live: Mutex::default(),
         }
     }
 
@@ -73,12 +76,17 @@ impl State {
         lock(&self.resources)
     }
 
-    /// Clear rules, recorded requests and resource ownership; restart `seq`. Keeps the
+    pub fn live(&self) -> MutexGuard<'_, LiveLog> {
+        lock(&self.live)
+    }
+
+    /// Clear rules, recorded requests, Live sessions and resource ownership; restart `seq`. Keeps the
     /// recording switch as it is.
     pub fn reset(&self) {
         self.rules().clear();
         self.records().clear();
         self.resources().clear();
+        self.live().clear();
         self.seq.store(0, Ordering::Relaxed);
     }
 }
