@@ -19,6 +19,14 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# The gates in scripts/test.sh (cargo fmt --check, cargo clippy).
+for component in rustfmt clippy; do
+  if ! rustup component list --installed | grep -q "^$component"; then
+    say "adding the $component component"
+    rustup component add "$component"
+  fi
+done
+
 if ! worker-build --version 2>/dev/null | grep -q "$worker_build_version"; then
   say "installing worker-build $worker_build_version (about 5 minutes on 2 cores)"
   cargo install worker-build --version "$worker_build_version" --locked

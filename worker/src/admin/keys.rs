@@ -5,7 +5,7 @@ use super::internal;
 use super::request::{Call, Reply};
 use crate::store::keys::{self as q, num, KeyRow, VIEW_COLUMNS};
 use crate::{clock, store};
-use poise_core::admin::keys::{extract_keys, key_hash, looks_like_key, mask_key};
+use poise_core::admin::keys::{extract_keys, looks_like_key};
 use poise_core::api::error::ApiError;
 use poise_core::api::keys::*;
 use poise_core::api::Page;
@@ -138,20 +138,12 @@ pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
     if body.rpm_cap.is_some_and(|c| c > 100_000) {
         return Err(ApiError::field("rpm_cap", "must be 0 to 100000"));
     }
-    let r = q::insert_stmt(
-        &db,
-        key,
-        &key_hash(key),
-        &mask_key(key),
-        body.note.as_deref().unwrap_or(""),
-        project,
-        body.rpm_cap,
-        now,
-    )
-    .map_err(|e| internal("bind", e))?
-    .run()
-    .await
-    .map_err(|e| internal("insert key", e))?;
+    let new = q::NewKey { key, note: body.note.as_deref().unwrap_or(""), project, rpm_cap: body.rpm_cap };
+    let r = q::insert_stmt(&db, &new, now)
+        .map_err(|e| internal("bind", e))?
+        .run()
+        .await
+        .map_err(|e| internal("insert key", e))?;
     let meta = r.meta().map_err(|e| internal("meta", e))?;
     let id = meta
         .filter(|m| m.changes.unwrap_or(0) > 0)
@@ -177,7 +169,7 @@ pub async fn import(mut c: Call<'_>) -> Result<Reply, ApiError> {
     for chunk in found.keys.chunks(50) {
         let stmts = chunk
             .iter()
-            .map(|k| q::insert_stmt(&db, k, &key_hash(k), &mask_key(k), "", None, None, now))
+            .map(|k| q::insert_stmt(&db, &q::NewKey::bare(k), now))
             .collect::<worker::Result<Vec<_>>>()
             .map_err(|e| internal("bind", e))?;
         for r in db.batch(stmts).await.map_err(|e| internal("import", e))? {

@@ -34,7 +34,7 @@ pub enum Prepared {
     /// A generation reply without any content: try another key.
     Empty,
     /// Held chunks, then the rest of the upstream stream, both fed to the scanner.
-    Tapped { held: Vec<Vec<u8>>, rest: Option<ByteStream>, scanner: Scanner },
+    Tapped { held: Vec<Vec<u8>>, rest: Option<ByteStream>, scanner: Box<Scanner> },
     /// Not watched: the upstream response is passed on as it is.
     Untouched(Response),
 }
@@ -58,13 +58,13 @@ pub async fn prepare(mut up: Response, shape: BodyShape, generation: bool) -> wo
                 held.push(chunk);
                 let whole_body = shape == BodyShape::Json;
                 if !whole_body && (progress.first_content || held_bytes > HOLD_LIMIT) {
-                    return Ok(Prepared::Tapped { held, rest: Some(stream), scanner });
+                    return Ok(Prepared::Tapped { held, rest: Some(stream), scanner: Box::new(scanner) });
                 }
             }
             Some(Err(e)) => {
                 if scanner.has_content() || held_bytes > 0 {
                     // Broken before commit but with something to show: let the tail explain.
-                    return Ok(Prepared::Tapped { held, rest: None, scanner });
+                    return Ok(Prepared::Tapped { held, rest: None, scanner: Box::new(scanner) });
                 }
                 return Err(e);
             }
@@ -73,7 +73,7 @@ pub async fn prepare(mut up: Response, shape: BodyShape, generation: bool) -> wo
                 if scanner.is_empty_reply() {
                     return Ok(Prepared::Empty);
                 }
-                return Ok(Prepared::Tapped { held, rest: None, scanner });
+                return Ok(Prepared::Tapped { held, rest: None, scanner: Box::new(scanner) });
             }
         }
     }

@@ -60,7 +60,7 @@ pub async fn pass_through(
     }
     let upload_final =
         up.headers().get("x-goog-upload-status").ok().flatten().is_some_and(|v| v.eq_ignore_ascii_case("final"));
-    if status < 300 && affinity::creates(&out.method.to_string(), out.path(), upload_final) {
+    if status < 300 && affinity::creates(out.method.as_ref(), out.path(), upload_final) {
         return capture_created(up, status, headers, key, env).await.map(Some);
     }
     let shape = shape_for(content_type.as_deref(), out.path(), out.query());
@@ -75,7 +75,7 @@ pub async fn pass_through(
         Prepared::Tapped { held, rest, scanner } => {
             let (tx, rx) = oneshot::channel();
             x.body_done = Some(rx);
-            let stream = body::client_stream(held, rest, scanner, x.dialect == Dialect::OpenAi, x.body_cap, tx);
+            let stream = body::client_stream(held, rest, *scanner, x.dialect == Dialect::OpenAi, x.body_cap, tx);
             builder.from_stream(stream).map(Some).map_err(|e| log_internal("stream", &e))
         }
     }

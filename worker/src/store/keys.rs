@@ -1,5 +1,6 @@
 //! Queries on `pool_keys` and `key_events`.
 
+use poise_core::admin::keys::{key_hash, mask_key};
 use poise_core::api::keys::{KeyEvent, KeyView};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -86,28 +87,35 @@ pub async fn view(db: &D1Database, id: i64) -> worker::Result<Option<KeyView>> {
     Ok(row.map(KeyView::from))
 }
 
-/// Inserts a key unless its hash exists. Returns the new id, or `None` for a duplicate.
-pub fn insert_stmt(
-    db: &D1Database,
-    key: &str,
-    hash: &str,
-    masked: &str,
-    note: &str,
-    project: Option<&str>,
-    rpm_cap: Option<u32>,
-    now: u64,
-) -> worker::Result<D1PreparedStatement> {
+/// A key to add to the pool, with its labels.
+pub struct NewKey<'a> {
+    pub key: &'a str,
+    pub note: &'a str,
+    pub project: Option<&'a str>,
+    pub rpm_cap: Option<u32>,
+}
+
+impl<'a> NewKey<'a> {
+    /// A key without labels (as an import adds it).
+    pub fn bare(key: &'a str) -> Self {
+        NewKey { key, note: "", project: None, rpm_cap: None }
+    }
+}
+
+/// Inserts a key (its hash and mask derived here) unless its hash exists; the statement's
+/// `changes` is 0 for a duplicate.
+pub fn insert_stmt(db: &D1Database, k: &NewKey<'_>, now: u64) -> worker::Result<D1PreparedStatement> {
     db.prepare(
         "INSERT INTO pool_keys (key, key_hash, key_masked, note, project, rpm_cap, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT(key_hash) DO NOTHING",
     )
     .bind(&[
-        key.into(),
-        hash.into(),
-        masked.into(),
-        note.into(),
-        opt_str(project),
-        rpm_cap.map_or(JsValue::NULL, num),
+        k.key.into(),
+        key_hash(k.key).into(),
+        mask_key(k.key).into(),
+        k.note.into(),
+        opt_str(k.project),
+        k.rpm_cap.map_or(JsValue::NULL, num),
         num(now as i64),
     ])
 }
