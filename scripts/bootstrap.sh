@@ -38,9 +38,13 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "$bindgen_version"; then
   cargo install wasm-bindgen-cli --version "$bindgen_version"
 fi
 
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+# npm ci only when package-lock.json's content differs from what was installed (a stamp holds its
+# hash): a fresh checkout or a worktree has a newer file but the same lock, and must not reinstall.
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [[ ! -f node_modules/.package-lock.json || "$(cat node_modules/.poise-lock-hash 2>/dev/null)" != "$lock_hash" ]]; then
   say "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund
+  echo "$lock_hash" > node_modules/.poise-lock-hash
 fi
 
 args=" $* "
