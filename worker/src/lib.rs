@@ -10,6 +10,7 @@ mod bindings;
 mod clock;
 mod cron;
 mod durable;
+mod error;
 mod http;
 mod pool;
 mod proxy;

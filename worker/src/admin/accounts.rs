@@ -1,8 +1,9 @@
 //! First-run setup, sign-in/out, password changes and admin accounts.
 
 use super::request::{Call, Reply};
-use super::{internal, session};
+use super::session;
 use crate::durable::login_guard;
+use crate::error::OrInternal;
 use crate::{bindings, clock, store};
 use poise_core::admin::constant_time_eq;
 use poise_core::admin::password::{hash_password, validate_new_password, verify_password, DEFAULT_ITERATIONS};
@@ -16,7 +17,7 @@ fn view(row: &store::admins::AdminRow) -> AdminView {
 
 fn new_hash(password: &str) -> Result<String, ApiError> {
     let mut salt = [0u8; 16];
-    getrandom::getrandom(&mut salt).map_err(|e| internal("random", e))?;
+    getrandom::getrandom(&mut salt).or_internal("random")?;
     Ok(hash_password(password, &salt, DEFAULT_ITERATIONS))
 }
 
@@ -36,8 +37,8 @@ fn check_new_account(username: &str, password: &str) -> Result<(), ApiError> {
 }
 
 pub async fn setup_status(c: Call<'_>) -> Result<Reply, ApiError> {
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    let any = store::admins::any(&db).await.map_err(|e| internal("admins", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
+    let any = store::admins::any(&db).await.or_internal("admins")?;
     Reply::json(200, &SetupStatus { needs_setup: !any })
 }
 
@@ -51,8 +52,8 @@ pub async fn setup(mut c: Call<'_>) -> Result<Reply, ApiError> {
         .ok()
         .filter(|s| !s.is_empty())
         .ok_or_else(|| ApiError::Forbidden("setup is disabled: set the ADMIN_SETUP_TOKEN secret first".into()))?;
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    if store::admins::any(&db).await.map_err(|e| internal("admins", e))? {
+    let db = store::db(c.env).or_internal("d1")?;
+    if store::admins::any(&db).await.or_internal("admins")? {
         return Err(ApiError::Conflict("setup is already done; sign in instead".into()));
     }
     if !constant_time_eq(expected.as_bytes(), body.setup_token.as_bytes()) {
@@ -63,7 +64,7 @@ pub async fn setup(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let now = clock::now_ms(c.env);
     let id = store::admins::insert(&db, &body.username, &hash, now, true)
         .await
-        .map_err(|e| internal("insert admin", e))?
+        .or_internal("insert admin")?
         .ok_or_else(|| ApiError::Conflict("setup is already done; sign in instead".into()))?;
     let cookie = session::create(c.env, id, !c.is_plain_http()).await?;
     Ok(Reply::json(201, &AdminView { id, username: body.username, created_at: now })?.with_header("set-cookie", cookie))
@@ -75,8 +76,8 @@ pub async fn login(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let guard = login_guard::Guard::new(c.env, &body.username, &ip)?;
     let now = clock::now_ms(c.env);
     guard.attempt(now).await?;
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    let row = store::admins::by_username(&db, &body.username).await.map_err(|e| internal("admin", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
+    let row = store::admins::by_username(&db, &body.username).await.or_internal("admin")?;
     let ok = match &row {
         Some(r) => verify_password(&body.password, &r.password_hash).unwrap_or(false),
         // Spend the same work for unknown users so timing does not reveal them.
@@ -100,37 +101,29 @@ pub async fn logout(c: Call<'_>) -> Result<Reply, ApiError> {
 }
 
 pub async fn me(c: Call<'_>) -> Result<Reply, ApiError> {
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    let row = store::admins::by_id(&db, c.admin().id)
-        .await
-        .map_err(|e| internal("admin", e))?
-        .ok_or(ApiError::Unauthenticated)?;
+    let db = store::db(c.env).or_internal("d1")?;
+    let row = store::admins::by_id(&db, c.admin().id).await.or_internal("admin")?.ok_or(ApiError::Unauthenticated)?;
     Reply::json(200, &view(&row))
 }
 
 pub async fn change_password(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let body: ChangePasswordRequest = c.json().await?;
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
     let admin = c.admin().clone();
-    let row = store::admins::by_id(&db, admin.id)
-        .await
-        .map_err(|e| internal("admin", e))?
-        .ok_or(ApiError::Unauthenticated)?;
+    let row = store::admins::by_id(&db, admin.id).await.or_internal("admin")?.ok_or(ApiError::Unauthenticated)?;
     if !verify_password(&body.current_password, &row.password_hash).unwrap_or(false) {
         return Err(ApiError::Forbidden("the current password is wrong".into()));
     }
     validate_new_password(&body.new_password).map_err(|m| ApiError::field("new_password", m))?;
     let hash = new_hash(&body.new_password)?;
-    store::admins::set_password(&db, admin.id, &hash, clock::now_ms(c.env))
-        .await
-        .map_err(|e| internal("password", e))?;
+    store::admins::set_password(&db, admin.id, &hash, clock::now_ms(c.env)).await.or_internal("password")?;
     session::destroy_all(c.env, admin.id, Some(&admin.session_key)).await?;
     Ok(Reply::no_content())
 }
 
 pub async fn list(c: Call<'_>) -> Result<Reply, ApiError> {
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    let rows = store::admins::all(&db).await.map_err(|e| internal("admins", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
+    let rows = store::admins::all(&db).await.or_internal("admins")?;
     Reply::json(200, &rows.iter().map(view).collect::<Vec<_>>())
 }
 
@@ -138,22 +131,22 @@ pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let body: CreateAdminRequest = c.json().await?;
     check_new_account(&body.username, &body.password)?;
     let hash = new_hash(&body.password)?;
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
     let now = clock::now_ms(c.env);
     let id = store::admins::insert(&db, &body.username, &hash, now, false)
         .await
-        .map_err(|e| internal("insert admin", e))?
+        .or_internal("insert admin")?
         .ok_or_else(|| ApiError::Conflict("an admin with this username exists".into()))?;
     Reply::json(201, &AdminView { id, username: body.username, created_at: now })
 }
 
 pub async fn delete(c: Call<'_>) -> Result<Reply, ApiError> {
     let id = c.id_param(0)?;
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    if store::admins::by_id(&db, id).await.map_err(|e| internal("admin", e))?.is_none() {
+    let db = store::db(c.env).or_internal("d1")?;
+    if store::admins::by_id(&db, id).await.or_internal("admin")?.is_none() {
         return Err(ApiError::NotFound);
     }
-    if !store::admins::delete_unless_last(&db, id).await.map_err(|e| internal("delete admin", e))? {
+    if !store::admins::delete_unless_last(&db, id).await.or_internal("delete admin")? {
         return Err(ApiError::Conflict("the last admin cannot be deleted".into()));
     }
     session::destroy_all(c.env, id, None).await?;

@@ -3,8 +3,8 @@
 //! dead is disabled with its reason; a pool-disabled key that answers again is recovered.
 //! A key an admin disabled stays disabled either way.
 
-use super::internal;
 use super::request::{Call, Reply};
+use crate::error::OrInternal;
 use crate::store::keys::{self as q, num};
 use crate::{bindings, clock, store};
 use futures_util::future::join_all;
@@ -29,13 +29,13 @@ pub async fn check_key(
     id: i64,
     actor: &str,
 ) -> Result<CheckResult, ApiError> {
-    let key = q::secret(db, id).await.map_err(|e| internal("key", e))?.ok_or(ApiError::NotFound)?;
+    let key = q::secret(db, id).await.or_internal("key")?.ok_or(ApiError::NotFound)?;
     let headers = Headers::new();
-    headers.set("x-goog-api-key", &key).map_err(|e| internal("headers", e))?;
+    headers.set("x-goog-api-key", &key).or_internal("headers")?;
     let mut init = RequestInit::new();
     init.with_method(Method::Get).with_headers(headers);
     let url = format!("{}/v1beta/models?pageSize=1", cfg.upstream_base_url);
-    let req = Request::new_with_init(&url, &init).map_err(|e| internal("request", e))?;
+    let req = Request::new_with_init(&url, &init).or_internal("request")?;
     let (result, message, class) = match Fetch::Request(req).send().await {
         Ok(resp) if resp.status_code() < 300 => ("ok".to_string(), None, None),
         Ok(mut resp) => {
@@ -50,35 +50,32 @@ pub async fn check_key(
     let mut stmts = vec![db
         .prepare("UPDATE pool_keys SET last_checked_at = ?1, last_check_result = ?2 WHERE id = ?3")
         .bind(&[num(now as i64), result.as_str().into(), num(id)])
-        .map_err(|e| internal("bind", e))?];
+        .or_internal("bind")?];
     let msg = message.clone().unwrap_or_default();
     match class.as_ref().map(|c| c.class) {
         Some(FailureClass::KeyInvalid) => {
             let reason = class.as_ref().map(|c| c.reason.clone()).unwrap_or_default();
-            stmts.extend(q::auto_disable_stmts(db, id, &reason, &msg, now, actor).map_err(|e| internal("bind", e))?);
+            stmts.extend(q::auto_disable_stmts(db, id, &reason, &msg, now, actor).or_internal("bind")?);
         }
         None if result == "ok" => {
             stmts.push(
                 db.prepare("UPDATE pool_keys SET status = 'active', disabled_reason = NULL, updated_at = ?1 WHERE id = ?2 AND status = 'disabled'")
                     .bind(&[num(now as i64), num(id)])
-                    .map_err(|e| internal("bind", e))?,
+                    .or_internal("bind")?,
             );
-            stmts.push(
-                q::event_if_changed_stmt(db, id, now, "recovered", "check", "", actor)
-                    .map_err(|e| internal("bind", e))?,
-            );
+            stmts.push(q::event_if_changed_stmt(db, id, now, "recovered", "check", "", actor).or_internal("bind")?);
         }
         _ => {}
     }
-    stmts.push(q::event_stmt(db, Some(id), now, "checked", &result, &msg, actor).map_err(|e| internal("bind", e))?);
-    db.batch(stmts).await.map_err(|e| internal("record check", e))?;
+    stmts.push(q::event_stmt(db, Some(id), now, "checked", &result, &msg, actor).or_internal("bind")?);
+    db.batch(stmts).await.or_internal("record check")?;
     Ok(CheckResult { id, result, message, checked_at: now })
 }
 
 pub async fn check_one(c: Call<'_>) -> Result<Reply, ApiError> {
     let id = c.id_param(0)?;
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    let cfg = store::settings::load(c.env, &db).await.map_err(|e| internal("settings", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
+    let cfg = store::settings::load(c.env, &db).await.or_internal("settings")?;
     Reply::json(200, &check_key(c.env, &db, &cfg, id, &c.actor()).await?)
 }
 
@@ -87,20 +84,21 @@ fn job_key(job: &str) -> String {
 }
 
 async fn save_job(env: &Env, job: &CheckJob) -> Result<(), ApiError> {
-    let kv = env.kv(bindings::SESSIONS).map_err(|e| internal("kv", e))?;
-    let body = serde_json::to_string(job).map_err(|e| internal("serialise", e))?;
+    let kv = env.kv(bindings::SESSIONS).or_internal("kv")?;
+    let body = serde_json::to_string(job).or_internal("serialise")?;
     kv.put(&job_key(&job.job), body)
-        .map_err(|e| internal("job write", e))?
+        .or_internal("job write")?
         .expiration_ttl(JOB_TTL_SECS)
         .execute()
         .await
-        .map_err(|e| internal("job write", e))
+        .or_internal("job write")?;
+    Ok(())
 }
 
 /// Starts a background check of many keys; progress is polled with `GET /keys/checks/{job}`.
 pub async fn start(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let body: StartChecksRequest = c.json().await?;
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
     let ids: Vec<i64> = match body.ids {
         Some(ids) if ids.is_empty() || ids.len() > 5000 => {
             return Err(ApiError::field("ids", "must list 1 to 5000 key ids"))
@@ -116,12 +114,12 @@ pub async fn start(mut c: Call<'_>) -> Result<Reply, ApiError> {
                 .all()
                 .await
                 .and_then(|r| r.results())
-                .map_err(|e| internal("ids", e))?;
+                .or_internal("ids")?;
             rows.into_iter().map(|r| r.id).collect()
         }
     };
     let mut random = [0u8; 12];
-    getrandom::getrandom(&mut random).map_err(|e| internal("random", e))?;
+    getrandom::getrandom(&mut random).or_internal("random")?;
     let mut job = CheckJob {
         job: base64url(&random),
         total: ids.len() as u32,
@@ -131,7 +129,7 @@ pub async fn start(mut c: Call<'_>) -> Result<Reply, ApiError> {
         finished: ids.is_empty(),
     };
     save_job(c.env, &job).await?;
-    let cfg = store::settings::load(c.env, &db).await.map_err(|e| internal("settings", e))?;
+    let cfg = store::settings::load(c.env, &db).await.or_internal("settings")?;
     let env = c.env.clone();
     let actor = c.actor();
     let reply = Reply::json(202, &job)?;
@@ -156,8 +154,7 @@ pub async fn start(mut c: Call<'_>) -> Result<Reply, ApiError> {
 
 pub async fn job(c: Call<'_>) -> Result<Reply, ApiError> {
     let id = c.params.first().cloned().unwrap_or_default();
-    let kv = c.env.kv(bindings::SESSIONS).map_err(|e| internal("kv", e))?;
-    let job: CheckJob =
-        kv.get(&job_key(&id)).json().await.map_err(|e| internal("job read", e))?.ok_or(ApiError::NotFound)?;
+    let kv = c.env.kv(bindings::SESSIONS).or_internal("kv")?;
+    let job: CheckJob = kv.get(&job_key(&id)).json().await.or_internal("job read")?.ok_or(ApiError::NotFound)?;
     Reply::json(200, &job)
 }

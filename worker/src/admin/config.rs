@@ -1,9 +1,9 @@
 //! `/api/v1/config`: the typed gateway config. PATCH takes the fields to change (`null`
 //! resets one to its default); all are validated before anything is written.
 
-use super::internal;
 use super::request::{Call, Reply};
 use crate::clock;
+use crate::error::OrInternal;
 use crate::store::{self, keys::num, settings};
 use poise_core::api::error::ApiError;
 use poise_core::api::ConfigView;
@@ -12,9 +12,9 @@ use serde_json::{Map, Value};
 use worker::Env;
 
 async fn current(env: &Env) -> Result<(Map<String, Value>, ConfigView), ApiError> {
-    let db = store::db(env).map_err(|e| internal("d1", e))?;
-    let rows = settings::all(&db).all().await.map_err(|e| internal("settings", e))?;
-    let overrides = settings::overrides(&rows).map_err(|e| internal("settings", e))?;
+    let db = store::db(env).or_internal("d1")?;
+    let rows = settings::all(&db).all().await.or_internal("settings")?;
+    let overrides = settings::overrides(&rows).or_internal("settings")?;
     let upstream = settings::env_upstream(env);
     let view = ConfigView {
         values: Config::effective(upstream.as_deref(), &overrides),
@@ -46,8 +46,8 @@ pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
         return Err(ApiError::Validation(errors));
     }
     // Store the normalised values (e.g. trailing slashes trimmed), field by field.
-    let normalised = serde_json::to_value(&next).map_err(|e| internal("serialise", e))?;
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let normalised = serde_json::to_value(&next).or_internal("serialise")?;
+    let db = store::db(c.env).or_internal("d1")?;
     let now = clock::now_ms(c.env);
     let mut stmts = Vec::new();
     for field in sets.keys() {
@@ -55,18 +55,16 @@ pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
         stmts.push(
             db.prepare("INSERT INTO settings (name, value, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET value = ?2, updated_at = ?3")
                 .bind(&[field.as_str().into(), value.into(), num(now as i64)])
-                .map_err(|e| internal("bind", e))?,
+                .or_internal("bind")?,
         );
     }
     for field in resets.keys() {
         stmts.push(
-            db.prepare("DELETE FROM settings WHERE name = ?1")
-                .bind(&[field.as_str().into()])
-                .map_err(|e| internal("bind", e))?,
+            db.prepare("DELETE FROM settings WHERE name = ?1").bind(&[field.as_str().into()]).or_internal("bind")?,
         );
     }
     if !stmts.is_empty() {
-        db.batch(stmts).await.map_err(|e| internal("config write", e))?;
+        db.batch(stmts).await.or_internal("config write")?;
     }
     Reply::json(200, &current(c.env).await?.1)
 }

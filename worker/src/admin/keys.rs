@@ -1,8 +1,8 @@
 //! `/api/v1/keys`: list, add, import, export, update, delete; keys are masked everywhere but
 //! export, which is recorded in the audit trail.
 
-use super::internal;
 use super::request::{Call, Reply};
+use crate::error::OrInternal;
 use crate::store::keys::{self as q, num, KeyRow, VIEW_COLUMNS};
 use crate::{clock, store};
 use poise_core::admin::keys::{extract_keys, looks_like_key};
@@ -82,11 +82,8 @@ pub async fn list(c: Call<'_>) -> Result<Reply, ApiError> {
         return Err(ApiError::Validation(fields));
     }
     let filter = if filters.is_empty() { String::new() } else { format!("WHERE {}", filters.join(" AND ")) };
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    let count = db
-        .prepare(format!("SELECT COUNT(*) AS n FROM pool_keys {filter}"))
-        .bind(&binds)
-        .map_err(|e| internal("bind", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
+    let count = db.prepare(format!("SELECT COUNT(*) AS n FROM pool_keys {filter}")).bind(&binds).or_internal("bind")?;
     let mut page_binds = binds.clone();
     page_binds.push(num(per_page));
     page_binds.push(num(i64::from(page - 1) * i64::from(per_page)));
@@ -98,15 +95,14 @@ pub async fn list(c: Call<'_>) -> Result<Reply, ApiError> {
             n
         ))
         .bind(&page_binds)
-        .map_err(|e| internal("bind", e))?;
-    let results = db.batch(vec![count, rows]).await.map_err(|e| internal("list keys", e))?;
+        .or_internal("bind")?;
+    let results = db.batch(vec![count, rows]).await.or_internal("list keys")?;
     #[derive(Deserialize)]
     struct Count {
         n: f64,
     }
-    let total = results[0].results::<Count>().map_err(|e| internal("count", e))?.first().map_or(0, |c| c.n as u64);
-    let items =
-        results[1].results::<KeyRow>().map_err(|e| internal("rows", e))?.into_iter().map(KeyView::from).collect();
+    let total = results[0].results::<Count>().or_internal("count")?.first().map_or(0, |c| c.n as u64);
+    let items = results[1].results::<KeyRow>().or_internal("rows")?.into_iter().map(KeyView::from).collect();
     Reply::json(200, &Page { items, total, page, per_page })
 }
 
@@ -133,35 +129,31 @@ pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
     }
     check_labels(body.note.as_deref(), body.project.as_deref())?;
     let project = body.project.as_deref().map(str::trim).filter(|p| !p.is_empty());
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
     let now = clock::now_ms(c.env);
     if body.rpm_cap.is_some_and(|c| c > 100_000) {
         return Err(ApiError::field("rpm_cap", "must be 0 to 100000"));
     }
     let new = q::NewKey { key, note: body.note.as_deref().unwrap_or(""), project, rpm_cap: body.rpm_cap };
-    let r = q::insert_stmt(&db, &new, now)
-        .map_err(|e| internal("bind", e))?
-        .run()
-        .await
-        .map_err(|e| internal("insert key", e))?;
-    let meta = r.meta().map_err(|e| internal("meta", e))?;
+    let r = q::insert_stmt(&db, &new, now).or_internal("bind")?.run().await.or_internal("insert key")?;
+    let meta = r.meta().or_internal("meta")?;
     let id = meta
         .filter(|m| m.changes.unwrap_or(0) > 0)
         .and_then(|m| m.last_row_id)
         .ok_or_else(|| ApiError::Conflict("this key is already in the pool".into()))?;
     q::event_stmt(&db, Some(id), now, "created", "", "", &c.actor())
-        .map_err(|e| internal("bind", e))?
+        .or_internal("bind")?
         .run()
         .await
-        .map_err(|e| internal("event", e))?;
-    let view = q::view(&db, id).await.map_err(|e| internal("view", e))?.ok_or(ApiError::Internal)?;
+        .or_internal("event")?;
+    let view = q::view(&db, id).await.or_internal("view")?.ok_or(ApiError::Internal)?;
     Reply::json(201, &view)
 }
 
 pub async fn import(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let body: ImportRequest = c.json().await?;
     let found = extract_keys(&body.text);
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
     let now = clock::now_ms(c.env);
     let actor = c.actor();
     let mut added = 0u32;
@@ -171,17 +163,17 @@ pub async fn import(mut c: Call<'_>) -> Result<Reply, ApiError> {
             .iter()
             .map(|k| q::insert_stmt(&db, &q::NewKey::bare(k), now))
             .collect::<worker::Result<Vec<_>>>()
-            .map_err(|e| internal("bind", e))?;
-        for r in db.batch(stmts).await.map_err(|e| internal("import", e))? {
+            .or_internal("bind")?;
+        for r in db.batch(stmts).await.or_internal("import")? {
             added += r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0) as u32;
         }
     }
     if added > 0 {
         q::event_stmt(&db, None, now, "imported", "", &format!("{added} keys added"), &actor)
-            .map_err(|e| internal("bind", e))?
+            .or_internal("bind")?
             .run()
             .await
-            .map_err(|e| internal("event", e))?;
+            .or_internal("event")?;
     }
     let duplicate = (found.keys.len() as u32 - added) + found.duplicates as u32;
     Reply::json(200, &ImportResult { added, duplicate, not_a_key: found.not_a_key as u32 })
@@ -196,13 +188,13 @@ pub async fn export(c: Call<'_>) -> Result<Reply, ApiError> {
         project: Option<String>,
         enabled: i64,
     }
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
     let rows: Vec<Row> = db
         .prepare("SELECT id, key, note, project, enabled FROM pool_keys ORDER BY id")
         .all()
         .await
         .and_then(|r| r.results())
-        .map_err(|e| internal("export", e))?;
+        .or_internal("export")?;
     q::event_stmt(
         &db,
         None,
@@ -212,10 +204,10 @@ pub async fn export(c: Call<'_>) -> Result<Reply, ApiError> {
         &format!("{} keys exported", rows.len()),
         &c.actor(),
     )
-    .map_err(|e| internal("bind", e))?
+    .or_internal("bind")?
     .run()
     .await
-    .map_err(|e| internal("event", e))?;
+    .or_internal("event")?;
     let keys: Vec<ExportedKey> = rows
         .into_iter()
         .map(|r| ExportedKey { id: r.id, key: r.key, note: r.note, project: r.project, enabled: r.enabled == 1 })
@@ -225,8 +217,8 @@ pub async fn export(c: Call<'_>) -> Result<Reply, ApiError> {
 
 pub async fn get(c: Call<'_>) -> Result<Reply, ApiError> {
     let id = c.id_param(0)?;
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    let view = q::view(&db, id).await.map_err(|e| internal("view", e))?.ok_or(ApiError::NotFound)?;
+    let db = store::db(c.env).or_internal("d1")?;
+    let view = q::view(&db, id).await.or_internal("view")?.ok_or(ApiError::NotFound)?;
     Reply::json(200, &view)
 }
 
@@ -235,8 +227,8 @@ pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let body: UpdateKeyRequest = c.json().await?;
     let project = body.project.as_ref().map(|p| p.as_deref().map(str::trim).filter(|p| !p.is_empty()));
     check_labels(body.note.as_deref(), project.flatten())?;
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    let before = q::view(&db, id).await.map_err(|e| internal("view", e))?.ok_or(ApiError::NotFound)?;
+    let db = store::db(c.env).or_internal("d1")?;
+    let before = q::view(&db, id).await.or_internal("view")?.ok_or(ApiError::NotFound)?;
     let now = clock::now_ms(c.env);
     let mut sets = vec!["updated_at = ?1".to_string()];
     let mut binds: Vec<JsValue> = vec![num(now as i64)];
@@ -263,13 +255,13 @@ pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let mut stmts = vec![db
         .prepare(format!("UPDATE pool_keys SET {} WHERE id = ?{}", sets.join(", "), binds.len()))
         .bind(&binds)
-        .map_err(|e| internal("bind", e))?];
+        .or_internal("bind")?];
     if let Some(enabled) = body.enabled.filter(|e| *e != before.enabled) {
         let kind = if enabled { "enabled" } else { "disabled" };
-        stmts.push(q::event_stmt(&db, Some(id), now, kind, "admin", "", &c.actor()).map_err(|e| internal("bind", e))?);
+        stmts.push(q::event_stmt(&db, Some(id), now, kind, "admin", "", &c.actor()).or_internal("bind")?);
     }
-    db.batch(stmts).await.map_err(|e| internal("update key", e))?;
-    let view = q::view(&db, id).await.map_err(|e| internal("view", e))?.ok_or(ApiError::NotFound)?;
+    db.batch(stmts).await.or_internal("update key")?;
+    let view = q::view(&db, id).await.or_internal("view")?.ok_or(ApiError::NotFound)?;
     Reply::json(200, &view)
 }
 
@@ -296,7 +288,7 @@ pub async fn bulk(mut c: Call<'_>) -> Result<Reply, ApiError> {
 
 /// Applies one action to many keys in one transaction, with an audit event per key changed.
 async fn apply_bulk(c: &Call<'_>, ids: &[i64], action: &str) -> Result<u32, ApiError> {
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
     let now = clock::now_ms(c.env);
     let actor = c.actor();
     let mut affected = 0;
@@ -316,12 +308,10 @@ async fn apply_bulk(c: &Call<'_>, ids: &[i64], action: &str) -> Result<u32, ApiE
                 ),
                 _ => (db.prepare("DELETE FROM pool_keys WHERE id = ?1").bind(&[num(*id)]), "deleted"),
             };
-            stmts.push(change.map_err(|e| internal("bind", e))?);
-            stmts.push(
-                q::event_if_changed_stmt(&db, *id, now, kind, "admin", "", &actor).map_err(|e| internal("bind", e))?,
-            );
+            stmts.push(change.or_internal("bind")?);
+            stmts.push(q::event_if_changed_stmt(&db, *id, now, kind, "admin", "", &actor).or_internal("bind")?);
         }
-        let results = db.batch(stmts).await.map_err(|e| internal("bulk", e))?;
+        let results = db.batch(stmts).await.or_internal("bulk")?;
         affected += results
             .iter()
             .step_by(2)
@@ -333,9 +323,9 @@ async fn apply_bulk(c: &Call<'_>, ids: &[i64], action: &str) -> Result<u32, ApiE
 
 pub async fn events(c: Call<'_>) -> Result<Reply, ApiError> {
     let id = c.id_param(0)?;
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    q::view(&db, id).await.map_err(|e| internal("view", e))?.ok_or(ApiError::NotFound)?;
-    let events = q::events(&db, id, 200).await.map_err(|e| internal("events", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
+    q::view(&db, id).await.or_internal("view")?.ok_or(ApiError::NotFound)?;
+    let events = q::events(&db, id, 200).await.or_internal("events")?;
     Reply::json(200, &events)
 }
 
@@ -350,6 +340,6 @@ pub async fn audit(c: Call<'_>) -> Result<Reply, ApiError> {
             .ok_or_else(|| ApiError::field("limit", "must be 1 to 1000"))?,
         None => 100,
     };
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    Reply::json(200, &q::recent_events(&db, limit).await.map_err(|e| internal("events", e))?)
+    let db = store::db(c.env).or_internal("d1")?;
+    Reply::json(200, &q::recent_events(&db, limit).await.or_internal("events")?)
 }

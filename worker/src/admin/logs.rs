@@ -1,8 +1,8 @@
 //! `/api/v1/logs`: the request log, newest first with cursor pages; one entry in full; a CSV
 //! export streamed page by page; and the log's health.
 
-use super::internal;
 use super::request::{Call, Reply};
+use crate::error::OrInternal;
 use crate::store::{self, logs as q};
 use futures_util::stream;
 use poise_core::api::error::ApiError;
@@ -20,23 +20,22 @@ pub(super) fn query_pairs(c: &Call<'_>) -> Result<Vec<(String, String)>, ApiErro
 
 pub async fn list(c: Call<'_>) -> Result<Reply, ApiError> {
     let lq = parse_log_query(&query_pairs(&c)?, false).map_err(ApiError::Validation)?;
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    let (rows, next) =
-        q::page(&db, &lq.filter, lq.cursor, lq.limit, false).await.map_err(|e| internal("log page", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
+    let (rows, next) = q::page(&db, &lq.filter, lq.cursor, lq.limit, false).await.or_internal("log page")?;
     let items = rows.into_iter().map(|r| r.entry).collect();
     Reply::json(200, &LogPage { items, next_cursor: next.map(Cursor::encode) })
 }
 
 pub async fn get(c: Call<'_>) -> Result<Reply, ApiError> {
     let id = c.id_param(0)?;
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    let entry = q::get(&db, id).await.map_err(|e| internal("log entry", e))?.ok_or(ApiError::NotFound)?;
+    let db = store::db(c.env).or_internal("d1")?;
+    let entry = q::get(&db, id).await.or_internal("log entry")?.ok_or(ApiError::NotFound)?;
     Reply::json(200, &entry)
 }
 
 pub async fn health(c: Call<'_>) -> Result<Reply, ApiError> {
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    Reply::json(200, &q::health(&db).await.map_err(|e| internal("log health", e))?)
+    let db = store::db(c.env).or_internal("d1")?;
+    Reply::json(200, &q::health(&db).await.or_internal("log health")?)
 }
 
 /// Where an export stands between pages.
@@ -53,7 +52,7 @@ struct Export {
 pub async fn export(c: Call<'_>) -> Result<Reply, ApiError> {
     let lq = parse_log_query(&query_pairs(&c)?, true).map_err(ApiError::Validation)?;
     // Fail before the 200 if the database is not there at all.
-    store::db(c.env).map_err(|e| internal("d1", e))?;
+    store::db(c.env).or_internal("d1")?;
     let start = Export { env: c.env.clone(), filter: lq.filter, cursor: None, left: lq.limit, header_sent: false };
     let body = stream::unfold(Some(start), |state| async move {
         let mut st = state?;

@@ -17,7 +17,7 @@ use crate::http::RawUrl;
 use poise_core::api::error::ApiError;
 use poise_core::api::routes::{match_route, Access, RouteId, RouteMatch, OPENAPI_JSON};
 use request::{Call, Reply};
-use worker::{console_error, Context, Env, Request, Response};
+use worker::{Context, Env, Request, Response};
 
 /// Handles one admin API request.
 pub async fn handle(req: Request, env: Env, ctx: Context, raw: RawUrl) -> worker::Result<Response> {
@@ -100,10 +100,4 @@ fn check_origin(req: &Request, raw: &RawUrl) -> Result<(), ApiError> {
         }
         _ => Ok(()),
     }
-}
-
-/// Logs a storage/runtime failure and hides it from the client.
-pub(crate) fn internal(what: &str, e: impl std::fmt::Display) -> ApiError {
-    console_error!("admin api internal error in {}: {}", what, e);
-    ApiError::Internal
 }

@@ -1,7 +1,7 @@
 //! `GET /api/v1/keys/{id}/state` and `GET /api/v1/pool`: live key state from the shards.
 
-use super::internal;
 use super::request::{Call, Reply};
+use crate::error::OrInternal;
 use crate::store::keys::{num, PoolKey};
 use crate::{clock, pool, store};
 use poise_core::api::error::ApiError;
@@ -12,19 +12,18 @@ use std::collections::BTreeMap;
 
 pub async fn key_state(c: Call<'_>) -> Result<Reply, ApiError> {
     let id = c.id_param(0)?;
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
     let key: PoolKey = db
         .prepare("SELECT id, '' AS key, project, rpm_cap FROM pool_keys WHERE id = ?1")
         .bind(&[num(id)])
-        .map_err(|e| internal("bind", e))?
+        .or_internal("bind")?
         .first(None)
         .await
-        .map_err(|e| internal("key", e))?
+        .or_internal("key")?
         .ok_or(ApiError::NotFound)?;
     let now = clock::now_ms(c.env);
-    let mut states = pool::snapshot(c.env, &[with_default_cap(c.env, key).await?], now)
-        .await
-        .map_err(|e| internal("key state", e))?;
+    let mut states =
+        pool::snapshot(c.env, &[with_default_cap(c.env, key).await?], now).await.or_internal("key state")?;
     Reply::json(200, &states.pop())
 }
 
@@ -37,8 +36,8 @@ async fn with_default_cap(env: &worker::Env, mut key: PoolKey) -> Result<PoolKey
 }
 
 async fn default_cap(env: &worker::Env) -> Result<u32, ApiError> {
-    let db = store::db(env).map_err(|e| internal("d1", e))?;
-    Ok(store::settings::load(env, &db).await.map_err(|e| internal("settings", e))?.key_rpm_default)
+    let db = store::db(env).or_internal("d1")?;
+    Ok(store::settings::load(env, &db).await.or_internal("settings")?.key_rpm_default)
 }
 
 pub async fn view(c: Call<'_>) -> Result<Reply, ApiError> {
@@ -51,13 +50,13 @@ pub async fn view(c: Call<'_>) -> Result<Reply, ApiError> {
         status: String,
         disabled_reason: Option<String>,
     }
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
     let rows: Vec<Row> = db
         .prepare("SELECT id, project, rpm_cap, enabled, status, disabled_reason FROM pool_keys")
         .all()
         .await
         .and_then(|r| r.results())
-        .map_err(|e| internal("keys", e))?;
+        .or_internal("keys")?;
     let now = clock::now_ms(c.env);
     let cap = default_cap(c.env).await?;
     let active: Vec<PoolKey> = rows
@@ -74,7 +73,7 @@ pub async fn view(c: Call<'_>) -> Result<Reply, ApiError> {
     for r in rows.iter().filter(|r| r.status == "disabled") {
         *disabled_by_reason.entry(r.disabled_reason.clone().unwrap_or_else(|| "unknown".into())).or_insert(0u32) += 1;
     }
-    let states = pool::snapshot(c.env, &active, now).await.map_err(|e| internal("pool", e))?;
+    let states = pool::snapshot(c.env, &active, now).await.or_internal("pool")?;
     let mut per_model: BTreeMap<String, (u32, Option<u64>)> = BTreeMap::new();
     for s in &states {
         let mut seen = Vec::new();
@@ -107,7 +106,7 @@ pub async fn view(c: Call<'_>) -> Result<Reply, ApiError> {
     let capped: Vec<u32> = states.iter().filter_map(|s| s.tokens_left).collect();
     let alerts = store::keys::recent_events(&db, 200)
         .await
-        .map_err(|e| internal("events", e))?
+        .or_internal("events")?
         .into_iter()
         .filter(|e| e.key_id.is_none() && e.actor == "pool" && e.at + 86_400_000 > now)
         .collect();

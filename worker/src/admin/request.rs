@@ -1,6 +1,7 @@
 //! Per-call context, strict JSON bodies and replies for the admin API.
 
 use super::session::Admin;
+use crate::error::OrInternal;
 use crate::http::RawUrl;
 use poise_core::api::error::ApiError;
 use serde::de::DeserializeOwned;
@@ -75,7 +76,7 @@ pub struct Reply {
 
 impl Reply {
     pub fn json<T: Serialize>(status: u16, value: &T) -> Result<Reply, ApiError> {
-        let body = serde_json::to_string(value).map_err(|e| super::internal("serialise", e))?;
+        let body = serde_json::to_string(value).or_internal("serialise")?;
         Ok(Reply { status, body: Some(body), headers: Vec::new(), stream: None })
     }
 

@@ -3,7 +3,7 @@
 //! only the token's SHA-256 under `session:<admin id>:<hash>`, with a 12-hour TTL. Keying by
 //! admin id lets a password change or account deletion end all of that admin's sessions.
 
-use super::internal;
+use crate::error::OrInternal;
 use crate::{bindings, clock, store};
 use poise_core::api::error::ApiError;
 use poise_core::token::{base64url, sha256_hex};
@@ -47,34 +47,32 @@ pub async fn require(req: &Request, env: &Env) -> Result<Admin, ApiError> {
     let (id, token) = value.split_once('.').ok_or(ApiError::Unauthenticated)?;
     let admin_id: i64 = id.parse().map_err(|_| ApiError::Unauthenticated)?;
     let key = kv_key(admin_id, token);
-    let kv = env.kv(bindings::SESSIONS).map_err(|e| internal("kv", e))?;
+    let kv = env.kv(bindings::SESSIONS).or_internal("kv")?;
     let record: SessionRecord =
-        kv.get(&key).json().await.map_err(|e| internal("session read", e))?.ok_or(ApiError::Unauthenticated)?;
+        kv.get(&key).json().await.or_internal("session read")?.ok_or(ApiError::Unauthenticated)?;
     if record.admin_id != admin_id || record.expires_at <= clock::now_ms(env) {
         return Err(ApiError::Unauthenticated);
     }
-    let db = store::db(env).map_err(|e| internal("d1", e))?;
-    let username = store::admins::username(&db, admin_id)
-        .await
-        .map_err(|e| internal("admin lookup", e))?
-        .ok_or(ApiError::Unauthenticated)?;
+    let db = store::db(env).or_internal("d1")?;
+    let username =
+        store::admins::username(&db, admin_id).await.or_internal("admin lookup")?.ok_or(ApiError::Unauthenticated)?;
     Ok(Admin { id: admin_id, username, session_key: key })
 }
 
 /// Starts a session; returns the `Set-Cookie` value.
 pub async fn create(env: &Env, admin_id: i64, secure: bool) -> Result<String, ApiError> {
     let mut random = [0u8; 32];
-    getrandom::getrandom(&mut random).map_err(|e| internal("random", e))?;
+    getrandom::getrandom(&mut random).or_internal("random")?;
     let token = base64url(&random);
     let record = SessionRecord { admin_id, expires_at: clock::now_ms(env) + TTL_SECS * 1000 };
-    let kv = env.kv(bindings::SESSIONS).map_err(|e| internal("kv", e))?;
-    let body = serde_json::to_string(&record).map_err(|e| internal("serialise", e))?;
+    let kv = env.kv(bindings::SESSIONS).or_internal("kv")?;
+    let body = serde_json::to_string(&record).or_internal("serialise")?;
     kv.put(&kv_key(admin_id, &token), body)
-        .map_err(|e| internal("session write", e))?
+        .or_internal("session write")?
         .expiration_ttl(TTL_SECS)
         .execute()
         .await
-        .map_err(|e| internal("session write", e))?;
+        .or_internal("session write")?;
     Ok(cookie(&format!("{admin_id}.{token}"), TTL_SECS, secure))
 }
 
@@ -90,23 +88,23 @@ fn cookie(value: &str, max_age: u64, secure: bool) -> String {
 
 /// Ends one session.
 pub async fn destroy(env: &Env, session_key: &str) -> Result<(), ApiError> {
-    let kv = env.kv(bindings::SESSIONS).map_err(|e| internal("kv", e))?;
-    kv.delete(session_key).await.map_err(|e| internal("session delete", e))
+    let kv = env.kv(bindings::SESSIONS).or_internal("kv")?;
+    Ok(kv.delete(session_key).await.or_internal("session delete")?)
 }
 
 /// Ends every session of `admin_id` except `keep`.
 pub async fn destroy_all(env: &Env, admin_id: i64, keep: Option<&str>) -> Result<(), ApiError> {
-    let kv = env.kv(bindings::SESSIONS).map_err(|e| internal("kv", e))?;
+    let kv = env.kv(bindings::SESSIONS).or_internal("kv")?;
     let mut cursor: Option<String> = None;
     loop {
         let mut list = kv.list().prefix(format!("session:{admin_id}:"));
         if let Some(c) = cursor.take() {
             list = list.cursor(c);
         }
-        let page = list.execute().await.map_err(|e| internal("session list", e))?;
+        let page = list.execute().await.or_internal("session list")?;
         for key in page.keys {
             if Some(key.name.as_str()) != keep {
-                kv.delete(&key.name).await.map_err(|e| internal("session delete", e))?;
+                kv.delete(&key.name).await.or_internal("session delete")?;
             }
         }
         match page.cursor {

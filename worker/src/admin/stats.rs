@@ -1,9 +1,9 @@
 //! `/api/v1/stats`: time series (minute buckets and latency from raw rows, hour and day
 //! buckets from the hourly rollups) and per-key, per-token or per-model totals (rollups).
 
-use super::internal;
 use super::logs::query_pairs;
 use super::request::{Call, Reply};
+use crate::error::OrInternal;
 use crate::{clock, store, store::logs as q};
 use poise_core::api::error::ApiError;
 use poise_core::api::logs::{
@@ -12,15 +12,14 @@ use poise_core::api::logs::{
 
 pub async fn series(c: Call<'_>) -> Result<Reply, ApiError> {
     let sq = parse_series_query(&query_pairs(&c)?, clock::now_ms(c.env)).map_err(ApiError::Validation)?;
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
     let (points, sampled_every) = match sq.metric {
         Metric::Latency => {
-            let (samples, stride) =
-                q::latency_samples(&db, &sq, LATENCY_SAMPLE_CAP).await.map_err(|e| internal("latency", e))?;
+            let (samples, stride) = q::latency_samples(&db, &sq, LATENCY_SAMPLE_CAP).await.or_internal("latency")?;
             (latency_points(&sq, &samples), (stride > 1).then_some(stride))
         }
         m => {
-            let rows = q::counters(&db, &sq).await.map_err(|e| internal("series", e))?;
+            let rows = q::counters(&db, &sq).await.or_internal("series")?;
             (counter_points(m, &sq, &rows), None)
         }
     };
@@ -39,7 +38,7 @@ pub async fn series(c: Call<'_>) -> Result<Reply, ApiError> {
 
 pub async fn totals(c: Call<'_>) -> Result<Reply, ApiError> {
     let tq = parse_totals_query(&query_pairs(&c)?, clock::now_ms(c.env)).map_err(ApiError::Validation)?;
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    let (groups, overall) = q::totals(&db, &tq).await.map_err(|e| internal("totals", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
+    let (groups, overall) = q::totals(&db, &tq).await.or_internal("totals")?;
     Reply::json(200, &Totals { by: tq.by.as_str().into(), from: tq.from, to: tq.to, overall, groups })
 }

@@ -1,8 +1,8 @@
 //! `/api/v1/tokens`: client tokens. The token is returned once (create, rotate); D1 keeps its
 //! SHA-256 and a display prefix. Changes take effect on the proxy's next request.
 
-use super::internal;
 use super::request::{Call, Reply};
+use crate::error::OrInternal;
 use crate::store::keys::num;
 use crate::{clock, store};
 use poise_core::api::error::ApiError;
@@ -54,27 +54,27 @@ async fn view(db: &D1Database, id: i64) -> Result<TokenView, ApiError> {
     let row: Option<Row> = db
         .prepare(format!("SELECT {COLUMNS} FROM client_tokens WHERE id = ?1"))
         .bind(&[num(id)])
-        .map_err(|e| internal("bind", e))?
+        .or_internal("bind")?
         .first(None)
         .await
-        .map_err(|e| internal("token", e))?;
+        .or_internal("token")?;
     row.map(TokenView::from).ok_or(ApiError::NotFound)
 }
 
 fn new_token() -> Result<String, ApiError> {
     let mut random = [0u8; 32];
-    getrandom::getrandom(&mut random).map_err(|e| internal("random", e))?;
+    getrandom::getrandom(&mut random).or_internal("random")?;
     Ok(token_from_random(&random))
 }
 
 pub async fn list(c: Call<'_>) -> Result<Reply, ApiError> {
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
     let rows: Vec<Row> = db
         .prepare(format!("SELECT {COLUMNS} FROM client_tokens ORDER BY id"))
         .all()
         .await
         .and_then(|r| r.results())
-        .map_err(|e| internal("tokens", e))?;
+        .or_internal("tokens")?;
     Reply::json(200, &rows.into_iter().map(TokenView::from).collect::<Vec<_>>())
 }
 
@@ -106,8 +106,8 @@ pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
     };
     check_policy(&policy)?;
     let token = new_token()?;
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
-    let models = serde_json::to_string(&policy.allowed_models).map_err(|e| internal("serialise", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
+    let models = serde_json::to_string(&policy.allowed_models).or_internal("serialise")?;
     let r = db
         .prepare(
             "INSERT INTO client_tokens (name, token_hash, prefix, expires_at, allowed_models, rpm_limit, rpd_limit, tpd_limit, created_at, updated_at) \
@@ -124,10 +124,10 @@ pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
             opt_num(policy.tpd_limit.map(|v| v as f64)),
             num(now as i64),
         ])
-        .map_err(|e| internal("bind", e))?
+        .or_internal("bind")?
         .run()
         .await
-        .map_err(|e| internal("insert token", e))?;
+        .or_internal("insert token")?;
     let id = r.meta().ok().flatten().and_then(|m| m.last_row_id).ok_or(ApiError::Internal)?;
     Reply::json(201, &IssuedToken { token, view: view(&db, id).await? })
 }
@@ -138,7 +138,7 @@ pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
     if let Some(Err(m)) = body.name.as_deref().map(validate_name) {
         return Err(ApiError::field("name", m));
     }
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
     let current = view(&db, id).await?;
     let now = clock::now_ms(c.env);
     if body.expires_at.flatten().is_some_and(|e| e <= now) {
@@ -159,7 +159,7 @@ pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
     }
     check_policy(&policy)?;
     let expires = body.expires_at.unwrap_or(current.expires_at);
-    let models = serde_json::to_string(&policy.allowed_models).map_err(|e| internal("serialise", e))?;
+    let models = serde_json::to_string(&policy.allowed_models).or_internal("serialise")?;
     db.prepare(
         "UPDATE client_tokens SET name = ?1, enabled = ?2, expires_at = ?3, allowed_models = ?4, rpm_limit = ?5, \
          rpd_limit = ?6, tpd_limit = ?7, updated_at = ?8 WHERE id = ?9",
@@ -175,37 +175,37 @@ pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
         num(now as i64),
         num(id),
     ])
-    .map_err(|e| internal("bind", e))?
+    .or_internal("bind")?
     .run()
     .await
-    .map_err(|e| internal("update token", e))?;
+    .or_internal("update token")?;
     Reply::json(200, &view(&db, id).await?)
 }
 
 pub async fn rotate(c: Call<'_>) -> Result<Reply, ApiError> {
     let id = c.id_param(0)?;
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
     view(&db, id).await?;
     let token = new_token()?;
     db.prepare("UPDATE client_tokens SET token_hash = ?1, prefix = ?2, updated_at = ?3 WHERE id = ?4")
         .bind(&[sha256_hex(&token).into(), display_prefix(&token).into(), num(clock::now_ms(c.env) as i64), num(id)])
-        .map_err(|e| internal("bind", e))?
+        .or_internal("bind")?
         .run()
         .await
-        .map_err(|e| internal("rotate token", e))?;
+        .or_internal("rotate token")?;
     Reply::json(200, &IssuedToken { token, view: view(&db, id).await? })
 }
 
 pub async fn delete(c: Call<'_>) -> Result<Reply, ApiError> {
     let id = c.id_param(0)?;
-    let db = store::db(c.env).map_err(|e| internal("d1", e))?;
+    let db = store::db(c.env).or_internal("d1")?;
     let r = db
         .prepare("DELETE FROM client_tokens WHERE id = ?1")
         .bind(&[num(id)])
-        .map_err(|e| internal("bind", e))?
+        .or_internal("bind")?
         .run()
         .await
-        .map_err(|e| internal("delete token", e))?;
+        .or_internal("delete token")?;
     if r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0) == 0 {
         return Err(ApiError::NotFound);
     }

@@ -3,6 +3,7 @@
 //! `poise_core::admin::throttle`; this object only loads, applies and stores it.
 
 use crate::bindings;
+use crate::error::OrInternal;
 use poise_core::admin::throttle::LoginThrottle;
 use poise_core::api::error::ApiError;
 use serde::{Deserialize, Serialize};
@@ -66,21 +67,20 @@ pub struct Guard {
 
 impl Guard {
     pub fn new(env: &Env, username: &str, ip: &str) -> Result<Guard, ApiError> {
-        let ns = env.durable_object(bindings::LOGIN_GUARD).map_err(|e| crate::admin::internal("login guard", e))?;
+        let ns = env.durable_object(bindings::LOGIN_GUARD).or_internal("login guard")?;
         let name = format!("{}|{}", username.to_lowercase(), ip);
-        let stub = ns.get_by_name(&name).map_err(|e| crate::admin::internal("login guard", e))?;
+        let stub = ns.get_by_name(&name).or_internal("login guard")?;
         Ok(Guard { stub })
     }
 
     async fn call(&self, op: &Op) -> Result<Answer, ApiError> {
-        let body = serde_json::to_string(op).map_err(|e| crate::admin::internal("login guard", e))?;
+        let body = serde_json::to_string(op).or_internal("login guard")?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post).with_body(Some(body.into()));
-        let req = Request::new_with_init("https://login-guard/", &init)
-            .map_err(|e| crate::admin::internal("login guard", e))?;
-        let mut resp = self.stub.fetch_with_request(req).await.map_err(|e| crate::admin::internal("login guard", e))?;
-        let text = resp.text().await.map_err(|e| crate::admin::internal("login guard", e))?;
-        serde_json::from_str(&text).map_err(|e| crate::admin::internal("login guard", e))
+        let req = Request::new_with_init("https://login-guard/", &init).or_internal("login guard")?;
+        let mut resp = self.stub.fetch_with_request(req).await.or_internal("login guard")?;
+        let text = resp.text().await.or_internal("login guard")?;
+        Ok(serde_json::from_str(&text).or_internal("login guard")?)
     }
 
     /// Refuses (429) while the pair is locked.
