@@ -8,10 +8,12 @@
 //! - [`pacific`]: the next midnight in `America/Los_Angeles`, when daily quotas reset.
 //! - [`bucket`]: token buckets and per-day counters for the gateway's own caps.
 //! - [`select`]: the ordered list of keys to try for a request.
+//! - [`local`]: key choice inside an isolate from the cached pool, and its exchange with the shards.
 
 pub mod bucket;
 pub mod classify;
 pub mod error_body;
+pub mod local;
 pub mod pacific;
 pub mod select;
 pub mod shard;

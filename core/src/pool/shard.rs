@@ -165,7 +165,8 @@ impl ShardState {
             .max()
     }
 
-    fn view(&self, k: &ShardKey, model: &str, now_ms: u64) -> KeyView {
+    /// How `k` looks for `model` at `now_ms` by this state (also used by an isolate's local knowledge).
+    pub fn view(&self, k: &ShardKey, model: &str, now_ms: u64) -> KeyView {
         let slot = self.keys.get(&k.id).cloned().unwrap_or_default();
         let tokens_left = (k.rpm_cap > 0).then(|| {
             let mut b = slot.bucket.unwrap_or_else(|| Bucket::full(k.rpm_cap, now_ms));
