@@ -1,5 +1,14 @@
 //! The request log: one record per client request, built by the proxy while it works and
 //! written after the response (never delaying or failing it).
+//!
+//! - [`mode`]: which raw rows are kept (all, errors only, or a sample) — rollups always count everything.
+//! - [`rollup`]: in-memory aggregation of the hourly `usage_hourly` rows.
+//! - [`batch`]: the per-isolate buffer that turns many records into one write (by count and by age), with a
+//!   bounded retry queue for writes that failed.
+
+pub mod batch;
+pub mod mode;
+pub mod rollup;
 
 use serde::{Deserialize, Serialize};
 
