@@ -8,6 +8,7 @@ pub mod admin;
 pub mod api;
 pub mod cache;
 pub mod config;
+pub mod cost;
 pub mod error;
 pub mod log;
 pub mod policy;
