@@ -50,8 +50,8 @@ pub async fn revalidate_keys(env: &Env, now_ms: u64) -> worker::Result<String> {
              AND (last_checked_at IS NULL OR last_checked_at < ?1) ORDER BY last_checked_at LIMIT ?2",
         )
         .bind(&[
-            store::keys::num(now_ms.saturating_sub(REVALIDATE_EVERY_MS) as i64),
-            store::keys::num(REVALIDATE_PER_RUN as i64),
+            store::sql::num(now_ms.saturating_sub(REVALIDATE_EVERY_MS) as i64),
+            store::sql::num(REVALIDATE_PER_RUN as i64),
         ])?
         .all()
         .await?

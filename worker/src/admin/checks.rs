@@ -5,7 +5,8 @@
 
 use super::request::{Call, Reply};
 use crate::error::OrInternal;
-use crate::store::keys::{self as q, num};
+use crate::store::keys as q;
+use crate::store::sql::num;
 use crate::{bindings, clock, store};
 use futures_util::future::join_all;
 use poise_core::api::error::ApiError;

@@ -4,7 +4,7 @@
 use super::request::{Call, Reply};
 use crate::clock;
 use crate::error::OrInternal;
-use crate::store::{self, keys::num, settings};
+use crate::store::{self, settings, sql::num};
 use poise_core::api::error::ApiError;
 use poise_core::api::ConfigView;
 use poise_core::config::Config;

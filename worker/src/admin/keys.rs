@@ -3,7 +3,8 @@
 
 use super::request::{Call, Reply};
 use crate::error::OrInternal;
-use crate::store::keys::{self as q, num, KeyRow, VIEW_COLUMNS};
+use crate::store::keys::{self as q, KeyRow, VIEW_COLUMNS};
+use crate::store::sql::{num, opt_text};
 use crate::{clock, store};
 use poise_core::admin::keys::{extract_keys, looks_like_key};
 use poise_core::api::error::ApiError;
@@ -241,7 +242,7 @@ pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
         sets.push(format!("enabled = ?{}", binds.len()));
     }
     if let Some(project) = project {
-        binds.push(q::opt_str(project));
+        binds.push(opt_text(project));
         sets.push(format!("project = ?{}", binds.len()));
     }
     if let Some(cap) = body.rpm_cap {

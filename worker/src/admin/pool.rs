@@ -2,7 +2,8 @@
 
 use super::request::{Call, Reply};
 use crate::error::OrInternal;
-use crate::store::keys::{num, PoolKey};
+use crate::store::keys::PoolKey;
+use crate::store::sql::num;
 use crate::{clock, pool, store};
 use poise_core::api::error::ApiError;
 use poise_core::api::keys::{ModelAvailability, PoolView};

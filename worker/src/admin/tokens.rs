@@ -3,7 +3,7 @@
 
 use super::request::{Call, Reply};
 use crate::error::OrInternal;
-use crate::store::keys::num;
+use crate::store::sql::num;
 use crate::{clock, store};
 use poise_core::api::error::ApiError;
 use poise_core::api::tokens::*;

@@ -210,7 +210,7 @@ fn alert(ctx: &Context, env: &Env, kind: &str, message: &str, now: u64) {
                 "INSERT INTO key_events (key_id, at, kind, cause, message, actor) SELECT NULL, ?1, ?2, 'upstream', ?3, 'pool' \
                  WHERE NOT EXISTS (SELECT 1 FROM key_events WHERE kind = ?2 AND at > ?1 - 600000)",
             )
-            .bind(&[store::keys::num(now as i64), kind.as_str().into(), message.as_str().into()])?
+            .bind(&[store::sql::num(now as i64), kind.as_str().into(), message.as_str().into()])?
             .run()
             .await
         };

@@ -1,9 +1,9 @@
 //! Queries on `pool_keys` and `key_events`.
 
+use super::sql::{num, opt_num, opt_text};
 use poise_core::admin::keys::{key_hash, mask_key};
 use poise_core::api::keys::{KeyEvent, KeyView};
 use serde::Deserialize;
-use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
 /// A usable pool key as the proxy needs it.
@@ -27,16 +27,6 @@ pub async fn usable_by_id(db: &D1Database, id: i64) -> worker::Result<Option<Poo
         .bind(&[num(id)])?
         .first::<PoolKey>(None)
         .await
-}
-
-/// A number for D1 (JS numbers are f64).
-pub fn num(n: impl Into<i64>) -> JsValue {
-    JsValue::from_f64(n.into() as f64)
-}
-
-/// An optional value for D1 (`None` binds NULL).
-pub fn opt_str(s: Option<&str>) -> JsValue {
-    s.map_or(JsValue::NULL, JsValue::from_str)
 }
 
 /// Columns of `KeyRow`.
@@ -114,8 +104,8 @@ pub fn insert_stmt(db: &D1Database, k: &NewKey<'_>, now: u64) -> worker::Result<
         key_hash(k.key).into(),
         mask_key(k.key).into(),
         k.note.into(),
-        opt_str(k.project),
-        k.rpm_cap.map_or(JsValue::NULL, num),
+        opt_text(k.project),
+        opt_num(k.rpm_cap),
         num(now as i64),
     ])
 }
@@ -130,9 +120,8 @@ pub fn event_stmt(
     message: &str,
     actor: &str,
 ) -> worker::Result<D1PreparedStatement> {
-    db.prepare("INSERT INTO key_events (key_id, at, kind, cause, message, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)").bind(
-        &[key_id.map_or(JsValue::NULL, num), num(now as i64), kind.into(), cause.into(), message.into(), actor.into()],
-    )
+    db.prepare("INSERT INTO key_events (key_id, at, kind, cause, message, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .bind(&[opt_num(key_id), num(now as i64), kind.into(), cause.into(), message.into(), actor.into()])
 }
 
 #[derive(Deserialize)]

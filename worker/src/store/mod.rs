@@ -6,6 +6,7 @@ pub mod keys;
 pub mod logs;
 pub mod resources;
 pub mod settings;
+pub mod sql;
 pub mod tokens;
 
 use worker::{D1Database, Env};
