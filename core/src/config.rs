@@ -5,6 +5,8 @@
 //! `UPSTREAM_BASE_URL` var so a deployment (or the test suite) can point the gateway at
 //! another host without touching the database.
 
+use crate::anthropic::models::{default_rules, parse_rules, ModelRule};
+use crate::anthropic::request::DEFAULT_MAX_OUTPUT_TOKENS;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -43,6 +45,13 @@ pub struct Config {
     /// Default requests-per-minute cap per pool key (0 = no cap), so free-tier keys are not
     /// pushed into Google's 429s. A key's own cap overrides it.
     pub key_rpm_default: u32,
+    /// Claude model names → Gemini models for the Anthropic surface: ordered `pattern=model`
+    /// rules, `*` matching any run of characters; the first match wins, an unmatched name is
+    /// used as the Gemini model (see `anthropic::models`). At most 64 rules.
+    pub anthropic_model_map: Vec<ModelRule>,
+    /// Cap on the output tokens an Anthropic-surface request asks Gemini for (Claude Code asks
+    /// for 128000; Gemini 2.5 models allow 65536). 1–1,000,000.
+    pub anthropic_max_output_tokens: u32,
 }
 
 impl Config {
@@ -63,6 +72,8 @@ impl Config {
             log_body_cap_bytes: 4096,
             cors_allowed_origins: Vec::new(),
             key_rpm_default: 0,
+            anthropic_model_map: default_rules(),
+            anthropic_max_output_tokens: DEFAULT_MAX_OUTPUT_TOKENS,
         }
     }
 
@@ -112,6 +123,8 @@ impl Config {
             "log_body_cap_bytes" => self.log_body_cap_bytes = ranged(v, 256, 65_536)? as u32,
             "cors_allowed_origins" => self.cors_allowed_origins = origins(v)?,
             "key_rpm_default" => self.key_rpm_default = ranged(v, 0, 100_000)? as u32,
+            "anthropic_model_map" => self.anthropic_model_map = parse_rules(v)?,
+            "anthropic_max_output_tokens" => self.anthropic_max_output_tokens = ranged(v, 1, 1_000_000)? as u32,
             _ => return Err("unknown setting".into()),
         }
         Ok(())
@@ -248,6 +261,23 @@ mod tests {
         ] {
             assert!(c.apply(&obj(bad.clone())).is_err(), "{bad} must fail");
         }
+    }
+
+    #[test]
+    fn anthropic_settings() {
+        let mut c = Config::defaults(None);
+        assert_eq!(c.anthropic_model_map, default_rules());
+        c.apply(&obj(
+            json!({"anthropic_model_map": ["claude-*=gemini-2.5-flash-lite"], "anthropic_max_output_tokens": 8192}),
+        ))
+        .unwrap();
+        assert_eq!(c.anthropic_model_map.len(), 1);
+        assert_eq!(c.anthropic_max_output_tokens, 8192);
+        let errs =
+            c.apply(&obj(json!({"anthropic_model_map": ["nonsense"], "anthropic_max_output_tokens": 0}))).unwrap_err();
+        assert_eq!(errs.len(), 2);
+        let round: Config = serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
+        assert_eq!(round, c);
     }
 
     #[test]

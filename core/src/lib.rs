@@ -5,6 +5,7 @@
 //! crate adapts these functions to D1, KV, Durable Objects and `fetch`.
 
 pub mod admin;
+pub mod anthropic;
 pub mod api;
 pub mod cache;
 pub mod config;

@@ -26,7 +26,7 @@ pub fn ConfigPage() -> Html {
             load_error.set(None);
             spawn_local(async move {
                 match api::get_config().await {
-                    Ok(view) => d.dispatch(ConfigAction::Loaded(view)),
+                    Ok(view) => d.dispatch(ConfigAction::Loaded(Box::new(view))),
                     Err(e) => load_error.set(Some(e)),
                 }
             });
@@ -46,7 +46,7 @@ pub fn ConfigPage() -> Html {
                 match api::update_config(&patch).await {
                     Ok(view) => {
                         save_error.set(None);
-                        d.dispatch(ConfigAction::Loaded(view));
+                        d.dispatch(ConfigAction::Loaded(Box::new(view)));
                         toast.ok(s.saved);
                     }
                     Err(e) => save_error.set(Some(e)),

@@ -26,7 +26,7 @@ pub struct FieldSpec {
     pub kind: FieldKind,
 }
 
-pub const FIELDS: [FieldSpec; 11] = [
+pub const FIELDS: [FieldSpec; 13] = [
     FieldSpec { name: "upstream_base_url", kind: FieldKind::Text },
     FieldSpec { name: "max_attempts", kind: FieldKind::Number },
     FieldSpec { name: "request_timeout_ms", kind: FieldKind::Number },
@@ -38,6 +38,8 @@ pub const FIELDS: [FieldSpec; 11] = [
     FieldSpec { name: "log_max_rows", kind: FieldKind::Number },
     FieldSpec { name: "log_bodies", kind: FieldKind::Bool },
     FieldSpec { name: "log_body_cap_bytes", kind: FieldKind::Number },
+    FieldSpec { name: "anthropic_model_map", kind: FieldKind::List },
+    FieldSpec { name: "anthropic_max_output_tokens", kind: FieldKind::Number },
 ];
 
 /// A JSON value as the text an input shows.
@@ -89,7 +91,7 @@ pub struct ConfigForm {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConfigAction {
-    Loaded(ConfigView),
+    Loaded(Box<ConfigView>),
     Edit(String, String),
     /// Return the field to its default with the next save (removes the override).
     UseDefault(String),
@@ -214,7 +216,7 @@ mod tests {
 
     #[test]
     fn patch_has_only_changed_fields() {
-        let f = Rc::new(ConfigForm::default()).reduce(ConfigAction::Loaded(view()));
+        let f = Rc::new(ConfigForm::default()).reduce(ConfigAction::Loaded(Box::new(view())));
         assert!(f.loaded);
         assert_eq!(f.draft("max_attempts"), "4");
         assert_eq!(f.default_text("max_attempts"), "3");
@@ -232,7 +234,7 @@ mod tests {
 
     #[test]
     fn default_of_a_field_not_overridden_is_no_change() {
-        let f = Rc::new(ConfigForm::default()).reduce(ConfigAction::Loaded(view()));
+        let f = Rc::new(ConfigForm::default()).reduce(ConfigAction::Loaded(Box::new(view())));
         let f = f.reduce(ConfigAction::UseDefault("log_bodies".into()));
         assert!(f.patch().is_empty());
         // Typing after "use default" sends the typed value again.

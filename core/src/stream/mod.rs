@@ -52,10 +52,10 @@
 //! or comments the upstream sends, so the proxy should still cap it and commit when the cap is reached.
 
 mod array;
-mod frame;
+pub(crate) mod frame;
 mod inspect;
 mod scanner;
-mod sse;
+pub(crate) mod sse;
 mod tail;
 mod usage;
 
