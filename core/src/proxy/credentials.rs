@@ -2,7 +2,7 @@
 //!
 //! Clients (google-genai, @google/genai, openai SDKs, curl) send the gateway's client token
 //! where they would send a Gemini API key: the `x-goog-api-key` header, the `key` query
-//! parameter, or `Authorization: Bearer`. Live ephemeral-token forms (`access_token` query,
+//! parameter, or `Authorization: Bearer`; Claude clients use `x-api-key` (Anthropic's header). Live ephemeral-token forms (`access_token` query,
 //! `Authorization: Token`) are stripped as well, so no client secret ever reaches Google.
 
 /// Where the client put its token. The OpenAI-compatible `/v1/models` answers in the shape
@@ -10,6 +10,8 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CredentialSource {
     GoogApiKeyHeader,
+    /// `x-api-key` (the anthropic SDKs, Claude Code with `ANTHROPIC_API_KEY`).
+    ApiKeyHeader,
     KeyQuery,
     BearerHeader,
 }
@@ -27,8 +29,22 @@ const CREDENTIAL_PARAMS: &[&str] = &["key", "access_token"];
 /// Finds the client's token. Header wins over query, `x-goog-api-key` over `Authorization`.
 /// Empty values count as absent.
 pub fn extract(goog_api_key: Option<&str>, authorization: Option<&str>, raw_query: &str) -> Option<ClientCredential> {
+    extract_with_api_key(goog_api_key, None, authorization, raw_query)
+}
+
+/// [`extract`], also accepting Anthropic's `x-api-key` header (after `x-goog-api-key`, before
+/// `Authorization`).
+pub fn extract_with_api_key(
+    goog_api_key: Option<&str>,
+    x_api_key: Option<&str>,
+    authorization: Option<&str>,
+    raw_query: &str,
+) -> Option<ClientCredential> {
     if let Some(v) = goog_api_key.map(str::trim).filter(|v| !v.is_empty()) {
         return Some(ClientCredential { token: v.to_string(), source: CredentialSource::GoogApiKeyHeader });
+    }
+    if let Some(v) = x_api_key.map(str::trim).filter(|v| !v.is_empty()) {
+        return Some(ClientCredential { token: v.to_string(), source: CredentialSource::ApiKeyHeader });
     }
     if let Some(token) = authorization.and_then(bearer_token) {
         return Some(ClientCredential { token, source: CredentialSource::BearerHeader });
@@ -106,6 +122,16 @@ mod tests {
         assert_eq!((c.token.as_str(), c.source), ("gp_b", CredentialSource::BearerHeader));
         let c = extract(None, None, "alt=sse&key=gp_c").unwrap();
         assert_eq!((c.token.as_str(), c.source), ("gp_c", CredentialSource::KeyQuery));
+    }
+
+    #[test]
+    fn anthropic_api_key_header() {
+        let c = extract_with_api_key(None, Some(" gp_k "), Some("Bearer gp_b"), "").unwrap();
+        assert_eq!((c.token.as_str(), c.source), ("gp_k", CredentialSource::ApiKeyHeader));
+        let c = extract_with_api_key(Some("gp_g"), Some("gp_k"), None, "").unwrap();
+        assert_eq!(c.source, CredentialSource::GoogApiKeyHeader);
+        let c = extract_with_api_key(None, Some(""), Some("Bearer gp_b"), "").unwrap();
+        assert_eq!(c.source, CredentialSource::BearerHeader);
     }
 
     #[test]

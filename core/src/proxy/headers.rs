@@ -1,6 +1,7 @@
 //! Which headers cross the gateway, in each direction.
 //!
-//! Requests: client credentials, hop-by-hop headers, cookies, client-IP and Cloudflare
+//! Requests: client credentials (`x-goog-api-key`, `authorization`, Anthropic's `x-api-key`),
+//! Anthropic's protocol headers (`anthropic-*`), hop-by-hop headers, cookies, client-IP and Cloudflare
 //! headers, and `x-goog-user-project` (it would redirect billing) are dropped; the pool key
 //! is added by the caller. Everything else — `content-type`, `user-agent`,
 //! `x-goog-api-client`, `x-server-timeout`, all `x-goog-upload-*` — passes unchanged.
@@ -25,6 +26,7 @@ const HOP_BY_HOP: &[&str] = &[
 /// Client request headers that never go upstream (besides hop-by-hop and prefixes below).
 const REQUEST_DROP: &[&str] = &[
     "x-goog-api-key",
+    "x-api-key",
     "authorization",
     "cookie",
     "host",
@@ -40,7 +42,7 @@ const REQUEST_DROP: &[&str] = &[
 ];
 
 /// Header name prefixes dropped from client requests.
-const REQUEST_DROP_PREFIXES: &[&str] = &["cf-", "x-forwarded-", "x-gateway-"];
+const REQUEST_DROP_PREFIXES: &[&str] = &["cf-", "x-forwarded-", "x-gateway-", "anthropic-"];
 
 /// Upstream response headers that never reach the client (besides hop-by-hop).
 const RESPONSE_DROP: &[&str] = &["alt-svc", "set-cookie", "content-length", "content-encoding"];
@@ -107,6 +109,9 @@ mod tests {
             "Upgrade",
             "content-length",
             "accept-encoding",
+            "X-Api-Key",
+            "anthropic-version",
+            "anthropic-beta",
         ] {
             assert!(!forward_request_header(drop, &conn), "{drop} must be dropped");
         }
