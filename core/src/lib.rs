@@ -16,6 +16,7 @@ pub mod policy;
 pub mod pool;
 pub mod proxy;
 pub mod redact;
+pub mod routing;
 pub mod stats;
 pub mod stream;
 pub mod token;
