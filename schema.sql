@@ -1,7 +1,9 @@
 -- Gemini Poise: the full current D1 schema (migrations/ upgrade existing databases to it; a test keeps them equal). Times are Unix milliseconds (UTC).
 
 -- The pool: Gemini API keys. `key` is needed to call Google, so it is stored as is; it is
--- never returned unmasked except by the explicit export action.
+-- never returned unmasked except by the explicit export action. group_name, tier and weight
+-- (migration 0003; ALTER TABLE appends after the last column, hence the comma's place) put a
+-- key in a key group and tier, and bias selection inside the tier.
 CREATE TABLE pool_keys (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   key TEXT NOT NULL,
@@ -18,10 +20,26 @@ CREATE TABLE pool_keys (
   last_used_at INTEGER,
   last_checked_at INTEGER,
   last_check_result TEXT
+  , group_name TEXT NOT NULL DEFAULT 'default', tier TEXT NOT NULL DEFAULT 'free',
+  weight INTEGER NOT NULL DEFAULT 1 CHECK (weight BETWEEN 1 AND 1000)
 );
 CREATE INDEX pool_keys_usable ON pool_keys (enabled, status);
+CREATE INDEX pool_keys_group ON pool_keys (group_name, tier);
 
--- Client tokens issued to apps. Only the SHA-256 of the token is stored.
+-- Key groups: a name, a note and the order of their tiers (JSON list of tier names, first
+-- used first). Keys name their group in `pool_keys.group_name`; tokens list theirs in
+-- `client_tokens.groups`. The `default` group always exists (it cannot be deleted).
+CREATE TABLE key_groups (
+  name TEXT PRIMARY KEY,
+  note TEXT NOT NULL DEFAULT '',
+  tiers TEXT NOT NULL DEFAULT '["free","paid"]',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+INSERT INTO key_groups (name, note, tiers, created_at, updated_at) VALUES ('default', '', '["free","paid"]', 0, 0);
+
+-- Client tokens issued to apps. Only the SHA-256 of the token is stored. `groups` (migration
+-- 0003): the key groups the token may draw from (JSON list).
 CREATE TABLE client_tokens (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   name TEXT NOT NULL,
@@ -36,6 +54,7 @@ CREATE TABLE client_tokens (
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   last_used_at INTEGER
+  , groups TEXT NOT NULL DEFAULT '["default"]'
 );
 
 -- Administrators of the admin UI/API. Passwords are PBKDF2-HMAC-SHA256 strings.

@@ -7,6 +7,7 @@
 
 use crate::anthropic::models::{default_rules, parse_rules, ModelRule};
 use crate::anthropic::request::DEFAULT_MAX_OUTPUT_TOKENS;
+use crate::routing::RoutingConfig;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -52,6 +53,9 @@ pub struct Config {
     /// Cap on the output tokens an Anthropic-surface request asks Gemini for (Claude Code asks
     /// for 128000; Gemini 2.5 models allow 65536). 1–1,000,000.
     pub anthropic_max_output_tokens: u32,
+    /// Model routes and aliases, the derived-models switch and the default request rules
+    /// (see `routing::route`). Validated by `RoutingConfig::validate`; replaced as a whole.
+    pub routing: RoutingConfig,
 }
 
 impl Config {
@@ -74,6 +78,7 @@ impl Config {
             key_rpm_default: 0,
             anthropic_model_map: default_rules(),
             anthropic_max_output_tokens: DEFAULT_MAX_OUTPUT_TOKENS,
+            routing: RoutingConfig::default(),
         }
     }
 
@@ -125,10 +130,21 @@ impl Config {
             "key_rpm_default" => self.key_rpm_default = ranged(v, 0, 100_000)? as u32,
             "anthropic_model_map" => self.anthropic_model_map = parse_rules(v)?,
             "anthropic_max_output_tokens" => self.anthropic_max_output_tokens = ranged(v, 1, 1_000_000)? as u32,
+            "routing" => self.routing = routing(v)?,
             _ => return Err("unknown setting".into()),
         }
         Ok(())
     }
+}
+
+fn routing(v: &Value) -> Result<RoutingConfig, String> {
+    // serde would also read a struct from a JSON array; only an object is a routing config.
+    if !v.is_object() {
+        return Err("must be an object with routes, derived_models and default_rules".into());
+    }
+    let cfg: RoutingConfig = serde_json::from_value(v.clone()).map_err(|e| format!("not a routing config: {e}"))?;
+    cfg.validate()?;
+    Ok(cfg)
 }
 
 fn string(v: &Value) -> Result<String, String> {
@@ -278,6 +294,32 @@ mod tests {
         assert_eq!(errs.len(), 2);
         let round: Config = serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
         assert_eq!(round, c);
+    }
+
+    #[test]
+    fn routing_setting_is_validated_and_round_trips() {
+        let mut c = Config::defaults(None);
+        assert!(c.routing.derived_models && c.routing.routes.is_empty());
+        c.apply(&obj(json!({"routing": {
+            "routes": [{"model": "fast", "upstream": "gemini-2.5-flash", "group": "team", "fallback": "gemini-2.5-flash-lite"}],
+            "derived_models": false,
+            "default_rules": {"safety_settings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}]}
+        }})))
+        .unwrap();
+        assert_eq!(c.routing.routes[0].upstream.as_deref(), Some("gemini-2.5-flash"));
+        assert!(!c.routing.derived_models);
+        let round: Config = serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
+        assert_eq!(round, c);
+        for bad in [
+            json!({"routing": {"routes": [{"model": "a b"}]}}),
+            json!({"routing": {"routes": [{"model": "x", "colour": "red"}]}}),
+            json!({"routing": {"routes": [{"model": "x", "upstream": "y*"}]}}),
+            json!({"routing": []}),
+        ] {
+            let errs = c.apply(&obj(bad.clone())).expect_err(&bad.to_string());
+            assert!(errs.contains_key("routing"), "{bad} must fail");
+        }
+        assert_eq!(round, c, "a failed update changes nothing");
     }
 
     #[test]
