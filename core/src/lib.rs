@@ -17,6 +17,7 @@ pub mod pool;
 pub mod proxy;
 pub mod redact;
 pub mod routing;
+pub mod sim;
 pub mod stats;
 pub mod stream;
 pub mod token;

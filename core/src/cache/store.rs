@@ -168,7 +168,7 @@ mod tests {
     #[test]
     fn default_policy_numbers() {
         let p = Policy::with_bound(5_000, Some(600_000), 10);
-        assert_eq!((p.refresh_after_ms, p.max_age_ms, p.refresh_timeout_ms), (2_500, 5_000, 1_250));
+        assert_eq!((p.refresh_after_ms, p.max_age_ms, p.refresh_timeout_ms), (1_250, 5_000, 1_250));
         assert_eq!(Policy::with_bound(5_000, Some(1), 0).outage_max_age_ms, Some(5_000), "never below the bound");
         assert_eq!(Policy::with_bound(5_000, None, 0).capacity, 1);
     }
@@ -179,8 +179,8 @@ mod tests {
         assert_eq!(c.get(&"a", T0, Backend::Up), Lookup::Expired, "miss");
         loaded(&mut c, "a", 1, T0);
         assert_eq!(c.get(&"a", T0, Backend::Up), Lookup::Fresh(1));
-        assert_eq!(c.get(&"a", T0 + 2_499, Backend::Up), Lookup::Fresh(1));
-        assert_eq!(c.get(&"a", T0 + 2_500, Backend::Up), Lookup::Stale { value: 1, refresh_due: true });
+        assert_eq!(c.get(&"a", T0 + 1_249, Backend::Up), Lookup::Fresh(1));
+        assert_eq!(c.get(&"a", T0 + 1_250, Backend::Up), Lookup::Stale { value: 1, refresh_due: true });
         assert_eq!(c.get(&"a", T0 + 4_999, Backend::Up), Lookup::Stale { value: 1, refresh_due: true }, "lost?");
         assert_eq!(c.get(&"a", T0 + 5_000, Backend::Up), Lookup::Expired, "the bound is exclusive");
     }
@@ -196,8 +196,8 @@ mod tests {
         // The refresh began at `at` and completes with a new value: fresh again, counted from `at`.
         let t = c.ticket(at);
         assert!(c.insert("a", 2, t));
-        assert_eq!(c.get(&"a", at + 2_499, Backend::Up), Lookup::Fresh(2));
-        assert!(c.get(&"a", at + 2_500, Backend::Up).refresh_due(), "the next cycle asks again");
+        assert_eq!(c.get(&"a", at + 1_249, Backend::Up), Lookup::Fresh(2));
+        assert!(c.get(&"a", at + 1_250, Backend::Up).refresh_due(), "the next cycle asks again");
     }
 
     #[test]
@@ -217,7 +217,7 @@ mod tests {
         let t = c.ticket(T0 + 3_000);
         assert_eq!(c.peek(&"a"), Some(&1));
         assert!(c.revalidate(&"a", t));
-        assert_eq!(c.get(&"a", T0 + 5_499, Backend::Up), Lookup::Fresh(1));
+        assert_eq!(c.get(&"a", T0 + 4_249, Backend::Up), Lookup::Fresh(1));
         assert_eq!(c.get(&"a", T0 + 7_999, Backend::Up).value(), Some(1), "usable past the first bound");
         assert!(!c.revalidate(&"b", t), "nothing to revalidate");
     }

@@ -12,9 +12,14 @@
 //!   [`LogBatcher::failed`]): due when rows are held and either [`BatchConfig::max_rows`] are held or the
 //!   oldest is [`BatchConfig::max_age_ms`] old; one flush in flight at a time (a flush not finished after
 //!   [`FLUSH_TIMEOUT_MS`] is presumed lost). A [`Flush`] carries at most [`BatchConfig::max_rows_per_flush`]
-//!   raw rows (oldest first), every pending rollup (one upsert per (hour, token, model, key)) and one
-//!   `last_used_at` per key. So with logging on, a flush of n rows writes n log rows plus a few rollup rows
-//!   instead of n log rows + n rollups + n key touches.
+//!   raw rows (oldest first), every pending rollup (one upsert per (hour, token, model, key)) and the
+//!   `last_used_at` touches due. A key is touched at most once per [`BatchConfig::touch_every_ms`] (default
+//!   10 min; `None`: never, when `last_used_at` is derived from the rollups instead) by an isolate, so
+//!   `last_used_at` is a coarse hint. With [`BatchConfig::rollup_per_key`] off, rollups are keyed by
+//!   (hour, token, model) only (`key_id` 0): a pool spreads requests over its keys, so per-key rollups
+//!   aggregate almost nothing within a flush (see the simulation in docs/architecture.md).
+//!   So with logging on, a flush of n rows writes n log rows plus at most one rollup per distinct (hour,
+//!   token, model, key) instead of n log rows + n rollups + n key touches.
 //! - **Failure** ([`LogBatcher::failed`]): rows go back to the front of the queue, rollups and `last_used`
 //!   merge back, and the next flush waits [`BatchConfig::retry_after_ms`]. Rows held (new and failed) never
 //!   exceed [`BatchConfig::max_held_rows`]: past it the oldest is dropped and counted
@@ -31,10 +36,12 @@
 use super::mode::LogMode;
 use super::rollup::{merge_into, Rollup, RollupKey, Rollups};
 use super::LogRecord;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// A flush not reported back (`done`/`failed`) after this long is presumed lost (a `waitUntil` lives ≤ 30 s).
 pub const FLUSH_TIMEOUT_MS: u64 = 30_000;
+/// Keys whose last touch an isolate remembers before it forgets them all (memory bound).
+pub const MAX_TOUCHED: usize = 100_000;
 
 /// Limits of a [`LogBatcher`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +58,11 @@ pub struct BatchConfig {
     pub max_rollups: usize,
     /// Wait after a failed flush before the next (default 5 s).
     pub retry_after_ms: u64,
+    /// Least time between two `last_used_at` touches of one key by this isolate (default 10 min; `None`:
+    /// never touch).
+    pub touch_every_ms: Option<u64>,
+    /// Keep the key in the rollup key (default true, as the `usage_hourly` table does today).
+    pub rollup_per_key: bool,
 }
 
 impl Default for BatchConfig {
@@ -62,6 +74,8 @@ impl Default for BatchConfig {
             max_held_rows: 2_000,
             max_rollups: 5_000,
             retry_after_ms: 5_000,
+            touch_every_ms: Some(600_000),
+            rollup_per_key: true,
         }
     }
 }
@@ -112,6 +126,8 @@ pub struct LogBatcher {
     since_ms: Option<u64>,
     rollups: Rollups,
     last_used: BTreeMap<i64, u64>,
+    /// When each key's `last_used_at` was last queued (bounded by the pool size; cleared past [`MAX_TOUCHED`]).
+    touched: HashMap<i64, u64>,
     in_flight_since: Option<u64>,
     not_before_ms: u64,
     stats: BatchStats,
@@ -125,6 +141,7 @@ impl LogBatcher {
             since_ms: None,
             rollups: Rollups::new(),
             last_used: BTreeMap::new(),
+            touched: HashMap::new(),
             in_flight_since: None,
             not_before_ms: 0,
             stats: BatchStats::default(),
@@ -138,14 +155,17 @@ impl LogBatcher {
     /// Adds a finished request; `random` is per request (for sampling).
     pub fn push(&mut self, record: LogRecord, mode: LogMode, random: u64, now_ms: u64) -> Pushed {
         let was_idle = self.rows.is_empty() && self.rollups.is_empty();
-        self.add_rollup(RollupKey::of(&record), {
+        let mut key = RollupKey::of(&record);
+        if !self.config.rollup_per_key {
+            key.key_id = 0;
+        }
+        self.add_rollup(key, {
             let mut r = Rollup::default();
             r.add(&record);
             r
         });
         if let Some(key) = record.key_id {
-            let at = self.last_used.entry(key).or_insert(record.at);
-            *at = (*at).max(record.at);
+            self.touch(key, record.at);
         }
         if mode.keeps_row(record.status, random) {
             self.hold(record, now_ms);
@@ -212,6 +232,19 @@ impl LogBatcher {
         self.since_ms = Some(now_ms.saturating_sub(self.config.max_age_ms));
     }
 
+    fn touch(&mut self, key: i64, at: u64) {
+        let Some(every) = self.config.touch_every_ms else { return };
+        if self.touched.get(&key).is_some_and(|last| at.saturating_sub(*last) < every) {
+            return;
+        }
+        if self.touched.len() >= MAX_TOUCHED {
+            self.touched.clear();
+        }
+        self.touched.insert(key, at);
+        let e = self.last_used.entry(key).or_insert(at);
+        *e = (*e).max(at);
+    }
+
     fn hold(&mut self, record: LogRecord, now_ms: u64) {
         if self.rows.len() >= self.config.max_held_rows {
             self.rows.pop_front();
@@ -269,7 +302,7 @@ mod tests {
         assert_eq!(f.rows.len(), 20);
         assert_eq!(f.rollups.len(), 3, "one rollup per key, not per row");
         assert_eq!(f.rollups.iter().map(|(_, r)| r.requests).sum::<u64>(), 20);
-        assert_eq!(f.last_used, vec![(1, T0 + 18), (2, T0 + 19), (3, T0 + 17)]);
+        assert_eq!(f.last_used, vec![(1, T0), (2, T0 + 1), (3, T0 + 2)], "first use of each key");
         assert_eq!(f.statements(), 26, "instead of 60 (row + rollup + touch each)");
         assert!(!b.should_flush(T0 + 100_000), "nothing left");
         b.done();
@@ -375,6 +408,32 @@ mod tests {
         });
         assert_eq!((total.requests, total.errors), (10, 3));
         assert_eq!(f.last_used.len(), 3);
+    }
+
+    #[test]
+    fn a_key_is_touched_at_most_once_per_interval() {
+        let mut b = batcher();
+        for i in 0..30 {
+            b.push(LogRecord { key_id: Some(1), ..rec(i, 200) }, LogMode::All, 0, T0 + i);
+        }
+        let f = b.take(T0 + 30).unwrap();
+        assert_eq!(f.last_used, vec![(1, T0)], "one touch for 30 uses");
+        b.done();
+        b.push(LogRecord { key_id: Some(1), at: T0 + 600_000, ..rec(0, 200) }, LogMode::All, 0, T0 + 600_000);
+        assert_eq!(b.take(T0 + 600_000).unwrap().last_used, vec![(1, T0 + 600_000)], "again after 10 min");
+    }
+
+    #[test]
+    fn touches_and_per_key_rollups_can_be_turned_off() {
+        let mut b =
+            LogBatcher::new(BatchConfig { touch_every_ms: None, rollup_per_key: false, ..BatchConfig::default() });
+        for i in 0..20 {
+            b.push(rec(i, 200), LogMode::All, 0, T0 + i);
+        }
+        let f = b.take(T0 + 20).unwrap();
+        assert!(f.last_used.is_empty());
+        assert_eq!(f.rollups.len(), 1, "three keys, one rollup");
+        assert_eq!((f.rollups[0].0.key_id, f.rollups[0].1.requests), (0, 20));
     }
 
     #[test]

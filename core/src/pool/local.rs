@@ -39,10 +39,12 @@ pub const DISABLE_HOLD_MS: u64 = 600_000;
 pub const MAX_PENDING_REPORTS: usize = 1_000;
 /// Default interval between pulls of one shard's state.
 pub const DEFAULT_SYNC_INTERVAL_MS: u64 = 1_000;
-/// Default keys per shard for [`shard_count`].
-pub const DEFAULT_KEYS_PER_SHARD: usize = 500;
+/// Default keys per shard for [`shard_count`]. Every isolate exchanges with every shard it uses once per sync
+/// interval, so Durable Object calls grow with isolates × shards: shards are added for exact-admission
+/// throughput and state size only, which a few thousand keys per object handle (see docs/architecture.md).
+pub const DEFAULT_KEYS_PER_SHARD: usize = 2_500;
 /// Default ceiling of [`shard_count`].
-pub const DEFAULT_MAX_SHARDS: u32 = 32;
+pub const DEFAULT_MAX_SHARDS: u32 = 16;
 
 /// How many shards a pool of `pool_size` keys uses: `ceil(pool_size / keys_per_shard)` rounded up to a power
 /// of two, within `1..=max_shards`. Powers of two keep a resize cheap: with [`shard_of`]'s modulo, doubling
@@ -335,13 +337,13 @@ mod tests {
 
     #[test]
     fn shard_count_follows_the_pool_and_the_ceiling() {
-        let cases = [(0, 1), (1, 1), (500, 1), (501, 2), (1_000, 2), (1_001, 4), (10_000, 32), (100_000, 32)];
+        let cases = [(0, 1), (1, 1), (2_500, 1), (2_501, 2), (5_000, 2), (5_001, 4), (10_000, 4), (100_000, 16)];
         for (size, want) in cases {
             assert_eq!(shard_count(size, DEFAULT_KEYS_PER_SHARD, DEFAULT_MAX_SHARDS), want, "{size} keys");
         }
         assert_eq!(shard_count(10_000, 500, 8), 8);
         assert_eq!(shard_count(10, 0, 0), 1, "nonsense config still gives one shard");
-        let keys = pool(2_000, 40);
+        let keys = pool(20_000, 40);
         let shards = shard_count(keys.len(), DEFAULT_KEYS_PER_SHARD, DEFAULT_MAX_SHARDS);
         for k in &keys {
             let p = k.project.as_deref();
