@@ -4,6 +4,7 @@
 //! and long, so a single SHA-256 is the right storage hash (no stretching needed); the
 //! database keeps the hash and a short display prefix, never the token.
 
+use crate::error::GatewayError;
 use sha2::{Digest, Sha256};
 
 /// Prefix of every client token; lets secret scanners and humans recognise one.
@@ -24,6 +25,34 @@ pub fn sha256_hex(secret: &str) -> String {
 /// The part of a token shown in lists.
 pub fn display_prefix(token: &str) -> String {
     token.chars().take(DISPLAY_PREFIX_LEN).collect()
+}
+
+/// What the gateway stores about a client token, as authorisation needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredToken<'a> {
+    /// SHA-256 hex of the token.
+    pub hash: &'a str,
+    pub enabled: bool,
+    /// When the token stops working (Unix ms), if ever.
+    pub expires_at_ms: Option<u64>,
+}
+
+/// Accepts or rejects a presented token, given the row found by its hash (`None`: no row).
+/// The hashes are compared in constant time; a disabled or expired token gets its own message
+/// (the caller holds a real token, so naming the cause leaks nothing).
+pub fn authorise(found: Option<StoredToken<'_>>, presented_hash: &str, now_ms: u64) -> Result<(), GatewayError> {
+    let invalid = || GatewayError::Unauthenticated("invalid client token".into());
+    let row = found.ok_or_else(invalid)?;
+    if !crate::admin::constant_time_eq(row.hash.as_bytes(), presented_hash.as_bytes()) {
+        return Err(invalid());
+    }
+    if !row.enabled {
+        return Err(GatewayError::Unauthenticated("this client token is disabled".into()));
+    }
+    if row.expires_at_ms.is_some_and(|exp| exp <= now_ms) {
+        return Err(GatewayError::Unauthenticated("this client token has expired".into()));
+    }
+    Ok(())
 }
 
 /// Lowercase hex of bytes.
@@ -53,6 +82,28 @@ pub fn base64url(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn authorise_table() {
+        let h = sha256_hex("gp_secret");
+        let row = |enabled, expires_at_ms| Some(StoredToken { hash: &h, enabled, expires_at_ms });
+        let msg = |r: Result<(), GatewayError>| match r {
+            Ok(()) => "ok".to_string(),
+            Err(GatewayError::Unauthenticated(m)) => m,
+            Err(e) => panic!("unexpected {e:?}"),
+        };
+        let cases = [
+            ("valid", row(true, None), h.clone(), "ok"),
+            ("valid until later", row(true, Some(1_001)), h.clone(), "ok"),
+            ("no row", None, h.clone(), "invalid client token"),
+            ("hash mismatch", row(true, None), sha256_hex("gp_other"), "invalid client token"),
+            ("disabled", row(false, None), h.clone(), "this client token is disabled"),
+            ("expired at now", row(true, Some(1_000)), h.clone(), "this client token has expired"),
+        ];
+        for (name, found, presented, expected) in cases {
+            assert_eq!(msg(authorise(found, &presented, 1_000)), expected, "{name}");
+        }
+    }
 
     #[test]
     fn token_shape() {

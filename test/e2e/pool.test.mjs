@@ -259,6 +259,20 @@ test("files and caches created through the gateway are used with the key that ow
   assert.ok((await up.requests("m-cache")).every((r) => r.key === cacheOwner), "cache calls pinned to the creating key");
 });
 
+test("a create that got a 5xx is never sent again (file search stores, caches, batches)", async () => {
+  await up.reset();
+  const creates = ["fileSearchStores", "cachedContents", "batches"];
+  await up.rules(creates.map((c) => ({ match: { path: `/v1beta/${c}` }, reply: { preset: "overloaded" } })));
+  for (const c of creates) {
+    const r = await fetch(`${gw.url}/v1beta/${c}`, {
+      method: "POST", headers: { "x-goog-api-key": token, "content-type": "application/json" }, body: "{}",
+    });
+    assert.equal(r.status, 503, c);
+    assert.equal((await up.requests(`/v1beta/${c}`)).length, 1, `${c}: one upstream call, it may have run`);
+  }
+  await up.rules([]);
+});
+
 test("the cron brings back pool-disabled keys that work again, never admin-disabled ones", async () => {
   const revived = (await admin.post("/api/v1/keys", { key: fakeKey("REVIVEINVALID") })).body.id;
   const parked = (await admin.post("/api/v1/keys", { key: fakeKey("PARKEDINVALID") })).body.id;

@@ -1,34 +1,24 @@
 //! Small HTTP helpers shared by the proxy and the admin API: the raw request URL, JSON
-//! responses, and the one place where a `GatewayError` becomes a response.
+//! responses, platform errors as `GatewayError::Internal` ([`OrInternal`]), and the one place
+//! where a `GatewayError` becomes a response.
 
 use poise_core::error::GatewayError;
-use worker::{Headers, Response, ResponseBuilder};
+use worker::{console_error, Headers, Response, ResponseBuilder};
 
-/// The parts of the request URL exactly as received (no decoding or normalising), so the
-/// upstream sees the same bytes the client sent.
-pub struct RawUrl {
-    /// `scheme://host[:port]`
-    pub origin: String,
-    /// Path starting with `/`.
-    pub path: String,
-    /// Query without `?` (may be empty).
-    pub query: String,
+pub use poise_core::proxy::url::RawUrl;
+
+/// Turns a platform failure (D1, a Durable Object, the runtime) into the gateway's
+/// `Internal` error: the cause goes to the log with `what` was being done, never to the client.
+pub trait OrInternal<T> {
+    fn or_internal(self, what: &str) -> Result<T, GatewayError>;
 }
 
-impl RawUrl {
-    pub fn parse(url: &str) -> RawUrl {
-        let after_scheme = url.find("://").map_or(0, |i| i + 3);
-        let path_start = url[after_scheme..].find('/').map_or(url.len(), |i| after_scheme + i);
-        let (path, query) = match url[path_start..].split_once('?') {
-            Some((p, q)) => (p, q),
-            None => (&url[path_start..], ""),
-        };
-        let path = path.split('#').next().unwrap_or("");
-        RawUrl {
-            origin: url[..path_start].to_string(),
-            path: if path.is_empty() { "/".into() } else { path.to_string() },
-            query: query.split('#').next().unwrap_or("").to_string(),
-        }
+impl<T, E: std::fmt::Display> OrInternal<T> for Result<T, E> {
+    fn or_internal(self, what: &str) -> Result<T, GatewayError> {
+        self.map_err(|e| {
+            console_error!("gemini-poise internal error in {}: {}", what, e);
+            GatewayError::Internal
+        })
     }
 }
 

@@ -17,6 +17,7 @@ mod proxy;
 mod store;
 
 use http::RawUrl;
+use poise_core::error::GatewayError;
 use poise_core::proxy::route::{surface, Surface};
 use serde_json::json;
 use worker::{event, Context, Env, Request, Response};
@@ -32,12 +33,10 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
     }
 }
 
+/// `/healthz`, or the gateway's JSON 404 (the same error mapping as the proxy's).
 fn route_other(raw: &RawUrl) -> worker::Result<Response> {
     match raw.path.as_str() {
         "/healthz" => http::json(200, &json!({"status": "ok"})),
-        _ => http::json(
-            404,
-            &json!({"error": {"code": 404, "message": "Gemini Poise gateway: no such route", "status": "NOT_FOUND"}}),
-        ),
+        _ => http::gateway_error(&GatewayError::NotFound, http::Dialect::Gemini),
     }
 }

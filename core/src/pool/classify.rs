@@ -1,7 +1,8 @@
 //! What an upstream failure means for the key pool: whose fault it is, and what to do next.
 //!
 //! [`classify`] reads the HTTP status and the (small) JSON error body of a non-2xx reply and returns a
-//! [`Classification`]; [`FailureClass::action`] and [`cooldown_until_ms`] turn it into policy. The rules follow
+//! [`Classification`]; [`FailureClass::action`] and [`cooldown_until_ms`] turn it into policy, which
+//! [`crate::pool::retry::after_failure`] applies to one request. The rules follow
 //! `docs/gemini-api.md` §3 and are applied in this order, first match wins:
 //!
 //! 1. **`ErrorInfo.reason`** naming a dead key ([`KEY_INVALID_REASONS`]) → [`FailureClass::KeyInvalid`]; naming
@@ -155,33 +156,6 @@ impl FailureClass {
             FailureClass::Affinity => "affinity",
             FailureClass::ProxyFault => "proxy_fault",
         }
-    }
-
-    /// Whether the request may be retried on the next candidate key (a different one).
-    ///
-    /// True for key and quota failures (another key, preferably of another project, can succeed) and for
-    /// [`FailureClass::Transient`] (after a backoff; rotating neither helps nor hurts an overloaded model).
-    /// False for [`FailureClass::Affinity`], where only the owning key can help. The caller still decides
-    /// whether the request is safe to repeat: a non-idempotent create that got a 5xx may already have run.
-    pub fn retry_other_key(&self) -> bool {
-        self.penalises_key() || matches!(self, FailureClass::Transient)
-    }
-
-    /// Whether the request may be sent upstream again at all (on another key, or on the owning key).
-    pub fn is_retryable(&self) -> bool {
-        self.retry_other_key() || matches!(self, FailureClass::Affinity)
-    }
-
-    /// Whether the key (or its project for the model) is disabled or cooled down because of this failure.
-    pub fn penalises_key(&self) -> bool {
-        matches!(
-            self,
-            FailureClass::KeyInvalid
-                | FailureClass::QuotaMinute
-                | FailureClass::QuotaDay
-                | FailureClass::QuotaZero
-                | FailureClass::QuotaUnknown
-        )
     }
 }
 
@@ -554,26 +528,23 @@ mod tests {
 
     #[test]
     fn class_policy_table() {
-        // (class, action, name, retry_other_key, is_retryable, penalises_key)
+        // (class, action, name); what each action means for a request is tested in `pool::retry`.
         let cases = [
-            (KeyInvalid, Action::DisableKey, "key_invalid", true, true, true),
-            (QuotaMinute, Action::CoolDown, "quota_minute", true, true, true),
-            (QuotaDay, Action::CoolDown, "quota_day", true, true, true),
-            (QuotaZero, Action::SkipModel, "quota_zero", true, true, true),
-            (QuotaUnknown, Action::CoolDown, "quota_unknown", true, true, true),
-            (Transient, Action::Backoff, "transient", true, true, false),
-            (RegionBlocked, Action::Alert, "region_blocked", false, false, false),
-            (RequestBad, Action::ReturnToClient, "request_bad", false, false, false),
-            (Affinity, Action::RouteToOwner, "affinity", false, true, false),
-            (ProxyFault, Action::Alert, "proxy_fault", false, false, false),
+            (KeyInvalid, Action::DisableKey, "key_invalid"),
+            (QuotaMinute, Action::CoolDown, "quota_minute"),
+            (QuotaDay, Action::CoolDown, "quota_day"),
+            (QuotaZero, Action::SkipModel, "quota_zero"),
+            (QuotaUnknown, Action::CoolDown, "quota_unknown"),
+            (Transient, Action::Backoff, "transient"),
+            (RegionBlocked, Action::Alert, "region_blocked"),
+            (RequestBad, Action::ReturnToClient, "request_bad"),
+            (Affinity, Action::RouteToOwner, "affinity"),
+            (ProxyFault, Action::Alert, "proxy_fault"),
         ];
-        for (class, action, name, other, retryable, penalises) in cases {
+        for (class, action, name) in cases {
             assert_eq!(class.action(), action, "{name}");
             assert_eq!(class.as_str(), name);
             assert_eq!(serde_json::to_value(class).unwrap(), name, "serde name matches as_str");
-            assert_eq!(class.retry_other_key(), other, "{name}");
-            assert_eq!(class.is_retryable(), retryable, "{name}");
-            assert_eq!(class.penalises_key(), penalises, "{name}");
         }
     }
 

@@ -9,12 +9,15 @@
 //! - [`bucket`]: token buckets and per-day counters for the gateway's own caps.
 //! - [`select`]: the ordered list of keys to try for a request.
 //! - [`local`]: key choice inside an isolate from the cached pool, and its exchange with the shards.
+//! - [`retry`]: after a failed attempt, the penalty for the key and whether to try again (the one policy table).
+//! - [`shard`]: one shard's key state (cooldowns, zero quotas, RPM buckets) as a pure state machine.
 
 pub mod bucket;
 pub mod classify;
 pub mod error_body;
 pub mod local;
 pub mod pacific;
+pub mod retry;
 pub mod select;
 pub mod shard;
 

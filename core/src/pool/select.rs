@@ -1,7 +1,7 @@
 //! Which pool keys to try for a request, in order.
 //!
 //! Like pingora's `BackendSelection::iter`, selection yields an ordered list of candidates: the caller sends
-//! the request with the first, and on a failure whose class allows it ([`FailureClass::retry_other_key`])
+//! the request with the first, and on a failure whose decision allows it ([`after_failure`])
 //! moves on to the next, adding the failed key to `exclude` if it selects again. The worker builds one
 //! [`KeyView`] per key from its D1 rows, already resolved for the requested model.
 //!
@@ -22,7 +22,7 @@
 //! O(n log n) time and O(n) memory for n keys (O(e log e) more for e excluded ids), with sort keys computed
 //! once per key rather than per comparison: a few microseconds for hundreds of keys.
 //!
-//! [`FailureClass::retry_other_key`]: crate::pool::classify::FailureClass::retry_other_key
+//! [`after_failure`]: crate::pool::retry::after_failure
 
 use serde::{Deserialize, Serialize};
 
@@ -33,8 +33,6 @@ pub struct KeyView {
     pub id: i64,
     /// The Google Cloud project the key belongs to, when known (quota is per project).
     pub project: Option<String>,
-    /// False when an admin or the classifier disabled the key.
-    pub enabled: bool,
     /// End of the key's (or its project's) cooldown for the requested model, if any (Unix ms).
     pub cooling_until_ms: Option<u64>,
     /// True when the requested model has a zero quota on the key's project.
@@ -46,10 +44,10 @@ pub struct KeyView {
 }
 
 impl KeyView {
-    /// Whether the key is enabled and may serve the model at `now_ms`, ignoring any exclusion list.
+    /// Whether the key may serve the model at `now_ms`, ignoring any exclusion list. (Disabled keys are
+    /// never in a pool: the worker lists only usable keys.)
     pub fn is_usable(&self, now_ms: u64) -> bool {
-        self.enabled
-            && !self.model_unavailable
+        !self.model_unavailable
             && self.cooling_until_ms.is_none_or(|until| until <= now_ms)
             && self.tokens_left != Some(0)
     }
@@ -91,13 +89,12 @@ pub fn select_keys(keys: &[KeyView], req: &SelectRequest<'_>) -> Vec<i64> {
 
 /// When the first key could serve the model again, for a `Retry-After` when [`select_keys`] found none.
 ///
-/// Considers enabled keys with the model available: `Some(now_ms)` if one is not cooling down, else the
-/// earliest cooldown end. `None` when no key could ever serve the model without an admin (all disabled or the
-/// model unavailable everywhere). Keys out of the gateway's own tokens count as free here: their refill time
+/// Considers keys with the model available: `Some(now_ms)` if one is not cooling down, else the earliest
+/// cooldown end. `None` when no key can serve the model (a zero quota everywhere): no free-up time is promised. Keys out of the gateway's own tokens count as free here: their refill time
 /// lives in the token bucket, whose `wait_ms` the caller combines with this. O(n).
 pub fn earliest_free_ms(keys: &[KeyView], now_ms: u64) -> Option<u64> {
     keys.iter()
-        .filter(|k| k.enabled && !k.model_unavailable)
+        .filter(|k| !k.model_unavailable)
         .map(|k| k.cooling_until_ms.map_or(now_ms, |until| until.max(now_ms)))
         .min()
 }
@@ -125,7 +122,6 @@ mod tests {
         KeyView {
             id,
             project: (!project.is_empty()).then(|| project.to_owned()),
-            enabled: true,
             cooling_until_ms: None,
             model_unavailable: false,
             last_used_ms,
@@ -144,7 +140,7 @@ mod tests {
             key(2, "alpha", NOW - 9_000),
             key(3, "beta", NOW - 7_000),
             key(4, "", NOW - 1_000),
-            KeyView { enabled: false, ..key(5, "beta", 0) },
+            KeyView { model_unavailable: true, ..key(5, "beta", 0) },
             KeyView { cooling_until_ms: Some(NOW + 1), ..key(6, "gamma", 0) },
             KeyView { cooling_until_ms: Some(NOW), ..key(7, "gamma", NOW - 8_000) }, // cooldown just ended
             KeyView { model_unavailable: true, ..key(8, "delta", 0) },
@@ -189,17 +185,10 @@ mod tests {
             ("one free key", vec![cooling(1, NOW + 5_000), key(2, "p", 0)], Some(NOW)),
             ("earliest cooldown", vec![cooling(1, NOW + 5_000), cooling(2, NOW + 2_000)], Some(NOW + 2_000)),
             ("expired cooldown is free now", vec![cooling(1, NOW - 5)], Some(NOW)),
+            ("keys without the model never free up", vec![KeyView { model_unavailable: true, ..key(1, "p", 0) }], None),
             (
-                "disabled and unavailable keys never free up",
-                vec![
-                    KeyView { enabled: false, ..key(1, "p", 0) },
-                    KeyView { model_unavailable: true, ..key(2, "p", 0) },
-                ],
-                None,
-            ),
-            (
-                "disabled key's earlier cooldown is ignored",
-                vec![KeyView { enabled: false, ..cooling(1, NOW + 1) }, cooling(2, NOW + 9_000)],
+                "an unavailable key's earlier cooldown is ignored",
+                vec![KeyView { model_unavailable: true, ..cooling(1, NOW + 1) }, cooling(2, NOW + 9_000)],
                 Some(NOW + 9_000),
             ),
             ("out of own tokens counts as free", vec![KeyView { tokens_left: Some(0), ..key(1, "p", 0) }], Some(NOW)),

@@ -83,6 +83,14 @@ pub enum Outcome {
         reason: String,
         project_wide: bool,
     },
+    /// The model has a zero quota on the key's project (or on the key, when its project is
+    /// unknown): skip it there until `until_ms`, when it is probed again. Not the key's fault,
+    /// so it counts no failure, and it promises no free-up time to clients.
+    SkipModel {
+        models: Vec<String>,
+        until_ms: u64,
+        reason: String,
+    },
 }
 
 /// An outcome report.
@@ -111,6 +119,9 @@ pub struct Cooldown {
     pub model: String,
     pub until_ms: u64,
     pub reason: String,
+    /// The model is unavailable in this scope (zero quota), rather than cooling down.
+    #[serde(default)]
+    pub unavailable: bool,
 }
 
 /// What a key looks like right now, for the admin API.
@@ -150,19 +161,28 @@ fn project_scope(p: &str) -> String {
 }
 
 impl ShardState {
-    /// The latest active cooldown end for `key` and `model` (own or project, model or `*`).
-    fn cooling_until(&self, key: &ShardKey, model: &str, now_ms: u64) -> Option<u64> {
+    /// The active entries for `key` and `model` (own or project scope, model or `*`).
+    fn active<'a>(&'a self, key: &ShardKey, model: &str, now_ms: u64) -> impl Iterator<Item = &'a Cooldown> + 'a {
         let mut scopes = vec![key_scope(key.id)];
         if let Some(p) = key.project.as_deref().filter(|p| !p.is_empty()) {
             scopes.push(project_scope(p));
         }
+        let model = model.to_string();
         scopes
-            .iter()
-            .flat_map(|s| [(s.clone(), model.to_string()), (s.clone(), "*".to_string())])
+            .into_iter()
+            .flat_map(move |s| [(s.clone(), model.clone()), (s, "*".to_string())])
             .filter_map(|k| self.cooldowns.get(&k))
-            .map(|c| c.until_ms)
-            .filter(|u| *u > now_ms)
-            .max()
+            .filter(move |c| c.until_ms > now_ms)
+    }
+
+    /// The latest active cooldown end for `key` and `model` (zero-quota entries excluded).
+    fn cooling_until(&self, key: &ShardKey, model: &str, now_ms: u64) -> Option<u64> {
+        self.active(key, model, now_ms).filter(|c| !c.unavailable).map(|c| c.until_ms).max()
+    }
+
+    /// Whether `model` has a zero quota where `key` is (its own or its project's).
+    fn model_unavailable(&self, key: &ShardKey, model: &str, now_ms: u64) -> bool {
+        self.active(key, model, now_ms).any(|c| c.unavailable)
     }
 
     /// How `k` looks for `model` at `now_ms` by this state (also used by an isolate's local knowledge).
@@ -181,9 +201,8 @@ impl ShardState {
         KeyView {
             id: k.id,
             project: k.project.clone(),
-            enabled: true,
             cooling_until_ms: self.cooling_until(k, model, now_ms),
-            model_unavailable: false,
+            model_unavailable: self.model_unavailable(k, model, now_ms),
             last_used_ms: slot.last_used_ms,
             tokens_left,
         }
@@ -257,21 +276,45 @@ impl ShardState {
                     Some(p) => project_scope(p),
                     None => key_scope(r.key_id),
                 };
-                for model in models {
-                    let k = (scope.clone(), model.clone());
-                    let until = self.cooldowns.get(&k).map_or(*until_ms, |c| c.until_ms.max(*until_ms));
-                    self.cooldowns.insert(
-                        k.clone(),
-                        Cooldown {
-                            scope: scope.clone(),
-                            model: model.clone(),
-                            until_ms: until,
-                            reason: reason.clone(),
-                        },
-                    );
-                    dirty.cooldowns.push(k);
-                }
+                dirty.cooldowns = self.mark(&scope, models, *until_ms, reason, false);
             }
+            Outcome::SkipModel { models, until_ms, reason } => {
+                let scope = match r.project.as_deref().filter(|p| !p.is_empty()) {
+                    Some(p) => project_scope(p),
+                    None => key_scope(r.key_id),
+                };
+                dirty.cooldowns = self.mark(&scope, models, *until_ms, reason, true);
+            }
+        }
+        dirty
+    }
+
+    /// Records (scope, model) entries, keeping the later end of an existing one; an entry
+    /// stays `unavailable` once a zero quota was seen while it lasts.
+    fn mark(
+        &mut self,
+        scope: &str,
+        models: &[String],
+        until_ms: u64,
+        reason: &str,
+        unavailable: bool,
+    ) -> Vec<(String, String)> {
+        let mut dirty = Vec::new();
+        for model in models {
+            let k = (scope.to_string(), model.clone());
+            let (until, unavailable) = match self.cooldowns.get(&k) {
+                Some(c) => (c.until_ms.max(until_ms), c.unavailable || unavailable),
+                None => (until_ms, unavailable),
+            };
+            let c = Cooldown {
+                scope: scope.to_string(),
+                model: model.clone(),
+                until_ms: until,
+                reason: reason.to_string(),
+                unavailable,
+            };
+            self.cooldowns.insert(k.clone(), c);
+            dirty.push(k);
         }
         dirty
     }
@@ -405,6 +448,27 @@ mod tests {
         assert_eq!(s.keys[&1].failures, 0);
         r.exclude = vec![1, 2];
         assert_eq!(s.acquire(&r).0, AcquireReply { key_id: None, failures: 0, free_at_ms: None });
+    }
+
+    #[test]
+    fn a_zero_quota_skips_the_model_on_the_project_without_a_free_up_time() {
+        let mut s = ShardState::default();
+        let ks = keys(&[(1, Some("p"), 0), (2, Some("p"), 0)]);
+        let skip =
+            Outcome::SkipModel { models: vec!["gemini-2.5-flash".into()], until_ms: 90_000, reason: "zero".into() };
+        let d = s.report(&Report { key_id: 1, project: Some("p".into()), now_ms: 0, outcome: skip });
+        assert_eq!(d.cooldowns, vec![("project:p".to_string(), "gemini-2.5-flash".to_string())]);
+        let r = s.acquire(&req(ks.clone(), 1000)).0;
+        assert_eq!(r, AcquireReply { key_id: None, failures: 0, free_at_ms: None }, "no Retry-After promised");
+        assert_eq!(s.keys[&1].failures, 0, "not the key's fault");
+        let mut other = req(ks.clone(), 1000);
+        other.model = "gemini-2.5-pro".into();
+        assert!(s.acquire(&other).0.key_id.is_some(), "other models unaffected");
+        // A later per-minute cooldown of the same model does not make it look available again.
+        s.report(&cool(2, Some("p"), "gemini-2.5-flash", 2000, true));
+        assert_eq!(s.acquire(&req(ks.clone(), 3000)).0.free_at_ms, None);
+        assert!(s.snapshot(&ks, 3000)[0].cooldowns[0].unavailable);
+        assert!(s.acquire(&req(ks, 90_000)).0.key_id.is_some(), "probed again after the re-probe time");
     }
 
     #[test]

@@ -55,18 +55,31 @@ fn push_unique(v: &mut Vec<String>, s: String) {
     }
 }
 
+/// Path endings of the calls that create a per-project resource (the one list: retry safety
+/// and ownership capture both read it).
+const CREATE_SUFFIXES: &[&str] = &[
+    "/cachedContents",
+    "/tunedModels",
+    "/batches",
+    "/fileSearchStores",
+    ":batchGenerateContent",
+    ":asyncBatchEmbedContent",
+    ":predictLongRunning",
+];
+
+/// Whether a call creates something upstream: an upload session (`/upload/…`), a batch, a
+/// cache, a tuned model, a file search store or a long-running operation. A create that failed
+/// with a 5xx or a dropped connection may have run, so it is never sent again (see
+/// [`crate::pool::retry::Failed::creates_resource`]). `path` is without the query.
+pub fn creates_resource(method: &str, path: &str) -> bool {
+    method == "POST" && (path.starts_with("/upload/") || CREATE_SUFFIXES.iter().any(|s| path.ends_with(s)))
+}
+
 /// Does a successful reply to this call create a per-project resource worth remembering?
-/// (Its body is small: the gateway reads it to learn the resource's name.)
+/// (Its body is small: the gateway reads it to learn the resource's name.) An upload's name
+/// arrives with its final chunk; an upload start only opens a session (recorded from its URL).
 pub fn creates(method: &str, path: &str, upload_final: bool) -> bool {
-    upload_final
-        || (method == "POST"
-            && (path.ends_with("/cachedContents")
-                || path.ends_with("/tunedModels")
-                || path.ends_with("/batches")
-                || path.ends_with(":batchGenerateContent")
-                || path.ends_with(":asyncBatchEmbedContent")
-                || path.ends_with(":predictLongRunning")
-                || path.ends_with("/fileSearchStores")))
+    upload_final || (creates_resource(method, path) && !path.starts_with("/upload/"))
 }
 
 /// The name of the resource a create call returned (`name`, or `file.name` for uploads).
@@ -100,11 +113,32 @@ mod tests {
     }
 
     #[test]
+    fn creates_resource_is_one_list() {
+        for path in [
+            "/upload/v1beta/files",
+            "/v1beta/cachedContents",
+            "/v1beta/tunedModels",
+            "/v1beta/batches",
+            "/v1beta/fileSearchStores",
+            "/v1beta/models/m:batchGenerateContent",
+            "/v1beta/models/m:asyncBatchEmbedContent",
+            "/v1beta/models/veo:predictLongRunning",
+        ] {
+            assert!(creates_resource("POST", path), "{path}");
+            assert!(!creates_resource("GET", path), "GET {path}");
+        }
+        assert!(!creates_resource("POST", "/v1beta/models/m:generateContent"));
+        assert!(!creates_resource("POST", "/v1beta/fileSearchStores/s:importFile"));
+    }
+
+    #[test]
     fn creates_and_names() {
         assert!(creates("POST", "/v1beta/cachedContents", false));
         assert!(creates("POST", "/v1beta/models/veo:predictLongRunning", false));
         assert!(!creates("GET", "/v1beta/cachedContents", false));
         assert!(creates("POST", "/upload/v1beta/files", true));
+        assert!(!creates("POST", "/upload/v1beta/files", false), "an upload start only opens a session");
+        assert!(creates("POST", "/v1beta/fileSearchStores", false));
         assert_eq!(created_name(br#"{"file":{"name":"files/abc"}}"#).as_deref(), Some("files/abc"));
         assert_eq!(created_name(br#"{"name":"cachedContents/x"}"#).as_deref(), Some("cachedContents/x"));
         assert_eq!(created_name(b"{}"), None);

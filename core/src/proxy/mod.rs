@@ -7,3 +7,4 @@ pub mod headers;
 pub mod openai;
 pub mod route;
 pub mod upload;
+pub mod url;

@@ -1,7 +1,8 @@
 //! `KeyState`: one pool shard's key state (see `poise_core::pool::shard` for the sharding
 //! rule and the state machine). The object keeps the state in memory, loads it from its
 //! SQLite storage when it starts, and writes each changed row synchronously, so a restart or
-//! eviction loses nothing.
+//! eviction loses nothing. A load that fails is an error for every request until a retry
+//! succeeds, never a silent empty state.
 //!
 //! Bodies are parsed with serde_json (not through JS numbers, which would round u64s).
 //! Protocol (POST, JSON): `/acquire` `AcquireRequest` → `AcquireReply`; `/report` `Report`
@@ -15,7 +16,10 @@ use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, 
 #[durable_object]
 pub struct KeyState {
     sql: SqlStorage,
-    shard: RefCell<ShardState>,
+    /// The shard's state, or why it could not be loaded. A failed load is retried by the next
+    /// request and, until it succeeds, every request fails (the caller sees the error):
+    /// starting empty would silently forget every cooldown and cap.
+    shard: RefCell<Result<ShardState, String>>,
 }
 
 #[derive(Deserialize)]
@@ -48,6 +52,33 @@ impl KeyState {
             }
         }
         Ok(state)
+    }
+
+    /// Loads the state again if the last load failed; the error if it fails again.
+    fn ensure_loaded(&self) -> worker::Result<()> {
+        let failed = self.shard.borrow().is_err();
+        if failed {
+            let loaded = Self::load(&self.sql).map_err(|e| e.to_string());
+            *self.shard.borrow_mut() = loaded;
+        }
+        match &*self.shard.borrow() {
+            Ok(_) => Ok(()),
+            Err(e) => Err(worker::Error::RustError(format!("key state not loaded: {e}"))),
+        }
+    }
+
+    fn with_shard<T>(&self, f: impl FnOnce(&mut ShardState) -> T) -> worker::Result<T> {
+        match &mut *self.shard.borrow_mut() {
+            Ok(shard) => Ok(f(shard)),
+            Err(e) => Err(worker::Error::RustError(format!("key state not loaded: {e}"))),
+        }
+    }
+
+    fn persist_dirty(&self, dirty: &Dirty) -> worker::Result<()> {
+        match &*self.shard.borrow() {
+            Ok(shard) => self.persist(shard, dirty),
+            Err(e) => Err(worker::Error::RustError(format!("key state not loaded: {e}"))),
+        }
     }
 
     fn persist(&self, state: &ShardState, dirty: &Dirty) -> worker::Result<()> {
@@ -88,34 +119,34 @@ struct SlotRow {
 impl DurableObject for KeyState {
     fn new(state: State, _env: Env) -> Self {
         let sql = state.storage().sql();
-        let shard = Self::load(&sql).unwrap_or_default();
+        let shard = Self::load(&sql).map_err(|e| e.to_string());
         Self { sql, shard: RefCell::new(shard) }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        self.ensure_loaded()?;
         match req.path().as_str() {
             "/acquire" => {
                 let r: AcquireRequest = serde_json::from_str(&req.text().await?)?;
-                let (reply, mut dirty) = {
-                    let mut shard = self.shard.borrow_mut();
+                let (reply, dirty) = self.with_shard(|shard| {
                     let expired = shard.expire(r.now_ms);
                     let (reply, mut dirty) = shard.acquire(&r);
                     dirty.cooldowns.extend(expired);
+                    dirty.keys.dedup();
                     (reply, dirty)
-                };
-                dirty.keys.dedup();
-                self.persist(&self.shard.borrow(), &dirty)?;
+                })?;
+                self.persist_dirty(&dirty)?;
                 Response::from_json(&reply)
             }
             "/report" => {
                 let r: Report = serde_json::from_str(&req.text().await?)?;
-                let dirty = self.shard.borrow_mut().report(&r);
-                self.persist(&self.shard.borrow(), &dirty)?;
+                let dirty = self.with_shard(|shard| shard.report(&r))?;
+                self.persist_dirty(&dirty)?;
                 Response::from_json(&serde_json::json!({}))
             }
             "/snapshot" => {
                 let r: SnapshotRequest = serde_json::from_str(&req.text().await?)?;
-                let snap = self.shard.borrow().snapshot(&r.keys, r.now_ms);
+                let snap = self.with_shard(|shard| shard.snapshot(&r.keys, r.now_ms))?;
                 Response::from_json(&snap)
             }
             _ => Response::error("not found", 404),

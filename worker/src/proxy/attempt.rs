@@ -14,8 +14,23 @@ use worker::{console_warn, AbortController, Delay, Fetch, Response};
 /// A failed attempt: the upstream's error reply (redacted) or no reply at all.
 pub struct Failure {
     pub class: Classification,
-    /// The reply to relay if this is the last attempt (None: transport failure).
+    /// A 2xx generation reply without content (classified transient, reason `empty_reply`).
+    pub empty_reply: bool,
+    /// The reply to relay if this is the last attempt (None: transport failure, empty reply).
     pub reply: Option<ErrorReply>,
+}
+
+impl Failure {
+    fn new(class: Classification, reply: Option<ErrorReply>) -> Failure {
+        Failure { class, empty_reply: false, reply }
+    }
+
+    /// An empty generation reply: the key is fine, another key is tried at once.
+    pub fn empty_reply() -> Failure {
+        let mut class = classify_transport_error();
+        class.reason = "empty_reply".into();
+        Failure { class, empty_reply: true, reply: None }
+    }
 }
 
 /// An upstream error reply, read (error bodies are small) and redacted.
@@ -48,13 +63,13 @@ pub async fn send(out: &Outbound, base: &str, key: &PoolKey, timeout_ms: u64) ->
                 mask_key(&key.key),
                 redact_secrets(&e.to_string())
             );
-            return Ok(Attempt::Failed(Failure { class: classify_transport_error(), reply: None }));
+            return Ok(Attempt::Failed(Failure::new(classify_transport_error(), None)));
         }
         Either::Right(_) => {
             controller.abort();
             let mut class = classify_transport_error();
             class.reason = "timeout".into();
-            return Ok(Attempt::Failed(Failure { class, reply: None }));
+            return Ok(Attempt::Failed(Failure::new(class, None)));
         }
     };
     let status = up.status_code();
@@ -66,5 +81,5 @@ pub async fn send(out: &Outbound, base: &str, key: &PoolKey, timeout_ms: u64) ->
     let class = classify(status, &body);
     let text = String::from_utf8_lossy(&body);
     let body = redact_secrets(&redact_exact(&text, &[key.key.as_str()])).into_owned();
-    Ok(Attempt::Failed(Failure { class, reply: Some(ErrorReply { status, content_type, body }) }))
+    Ok(Attempt::Failed(Failure::new(class, Some(ErrorReply { status, content_type, body }))))
 }

@@ -5,6 +5,7 @@ use super::body::BodySummary;
 use crate::clock;
 use crate::http::{Dialect, RawUrl};
 use futures_channel::oneshot;
+use poise_core::config::Config;
 use poise_core::error::GatewayError;
 use poise_core::log::LogRecord;
 use poise_core::redact::{redact_exact, redact_secrets};
@@ -53,6 +54,17 @@ impl Exchange {
             upstream_class: None,
             body_cap: 0,
             client_secret: None,
+        }
+    }
+
+    /// Applies the effective config (CORS origins, logging, body capture); `client_token` is
+    /// redacted from captured bodies.
+    pub fn configure(&mut self, config: &Config, client_token: Option<&str>) {
+        self.cors_origins = Some(config.cors_allowed_origins.clone());
+        self.log_enabled = config.log_requests;
+        if config.log_bodies {
+            self.body_cap = config.log_body_cap_bytes as usize;
+            self.client_secret = client_token.map(str::to_string);
         }
     }
 

@@ -1,11 +1,21 @@
-//! The proxy (native Gemini and OpenAI-compatible surfaces) as a short pipeline of phases:
-//! CORS preflight → authenticate → load context (token, config, keys: one D1 batch) →
-//! prepare the outbound request → apply the token's policy (models, limits) → attempt on
-//! keys from the sharded pool (retrying only before anything reached the client) → stream
-//! the answer through → after the response, write the request log and count token usage.
+//! The proxy (native Gemini and OpenAI-compatible surfaces) as a list of named phases, each a
+//! short method of [`Session`] (the request's shared state). Read [`handle`] and
+//! [`Session::proxy`] top to bottom:
+//!
+//! | phase | does | storage |
+//! |---|---|---|
+//! | `authenticate` | finds the client credential (or an upload id) | none |
+//! | `load_context` | token, effective config, usable keys; authorises the token | one D1 batch (+1 D1 read for an upload chunk's owner) |
+//! | `prepare_outbound` | filters headers, strips credentials, holds a replayable body | none |
+//! | `enforce_policy` | the token's model allow-list and limits | `TokenLimiter` DO, only for tokens with limits |
+//! | `route_to_owner` | resources created through the gateway go to the key that owns them | D1 read, only when the request names resources |
+//! | `attempt` | the retry loop ([`retry`]): key from the pool, send, classify, apply the policy of `poise_core::pool::retry` | `KeyState` DO per attempt; reports and alerts in the background; D1 write to disable a dead key |
+//! | `respond` | the gateway's own errors in the caller's dialect, CORS, `x-request-id` | none |
+//! | `log` | after the response: the request log row, token usage | D1 batch, `TokenLimiter` DO (in `waitUntil`) |
+//!
+//! CORS preflights are answered before any phase (one D1 read for the allowed origins).
 
 mod attempt;
-mod auth;
 mod body;
 mod context;
 mod cors;
@@ -14,176 +24,219 @@ mod outbound;
 mod respond;
 mod retry;
 
-use crate::http::{gateway_error, RawUrl};
+use crate::durable::token_limiter::Limiter;
+use crate::http::{gateway_error, OrInternal, RawUrl};
+use context::ProxyContext;
 use exchange::Exchange;
 use outbound::{Outbound, OutboundBody};
 use poise_core::error::GatewayError;
 use poise_core::policy::model_allowed;
-use poise_core::proxy::{affinity, credentials, openai, route, route::Surface, upload};
-use worker::{console_error, Context, Env, Method, Request, Response};
+use poise_core::proxy::credentials::{self, ClientCredential};
+use poise_core::proxy::{affinity, openai, route, route::Surface, upload};
+use worker::{Context, Env, Method, Request, Response};
 
 /// Handles one proxied request. Every early exit becomes an error in the caller's dialect;
 /// every request, failed or not, gets an `x-request-id` and one log record.
 pub async fn handle(req: Request, env: Env, ctx: Context, raw: RawUrl, surface: Surface) -> worker::Result<Response> {
-    let origin = req.headers().get("origin").ok().flatten();
     if req.method() == Method::Options {
-        let cfg = context::load_config(&env).await;
-        return cors::preflight(cors::allowed(
-            origin.as_deref(),
-            &cfg.map(|c| c.cors_allowed_origins).unwrap_or_default(),
-        ));
+        return preflight(&req, &env).await;
     }
-    let bearer_only = req.headers().get("x-goog-api-key").ok().flatten().is_none()
-        && credentials::query_param(&raw.query, "key").is_none()
-        && req.headers().get("authorization").ok().flatten().is_some();
-    let openai_path = openai::upstream_path(&raw.path, bearer_only);
-    let mut x = Exchange::start(&req, &raw, &env, openai_path.is_some());
-    let result = run(req, &env, &ctx, &raw, surface, openai_path, &mut x).await;
-    let mut resp = match result {
-        Ok(resp) => resp,
-        Err(err) => {
-            x.fail(&err);
-            gateway_error(&err, x.dialect)?
-        }
-    };
-    let allow = x.cors_origins.as_ref().and_then(|list| cors::allowed(origin.as_deref(), list));
-    cors::decorate(&mut resp, allow.as_deref())?;
-    resp.headers_mut().set("x-request-id", &x.record.request_id)?;
-    x.finish(resp.status_code(), &env, &ctx);
+    let mut s = Session::start(&req, env, ctx, raw, surface);
+    let result = s.proxy(req).await;
+    let resp = s.respond(result)?;
+    s.log(resp.status_code());
     Ok(resp)
 }
 
-async fn run(
-    req: Request,
-    env: &Env,
-    ctx: &Context,
-    raw: &RawUrl,
+/// What the phases of one request share.
+pub(crate) struct Session {
+    env: Env,
+    ctx: Context,
+    raw: RawUrl,
     surface: Surface,
+    /// The client's `Origin`, for CORS.
+    origin: Option<String>,
+    /// The upstream path of an OpenAI-compatible call (`None`: the native surface).
     openai_path: Option<String>,
-    x: &mut Exchange,
-) -> Result<Response, GatewayError> {
-    let headers = req.headers();
-    let credential = credentials::extract(
-        headers.get("x-goog-api-key").ok().flatten().as_deref(),
-        headers.get("authorization").ok().flatten().as_deref(),
-        &raw.query,
-    );
-    // Upload chunks go to the URL the gateway handed out; the Python SDK sends them without
-    // any credential, so the upload id (unguessable, issued by Google) authorises them.
-    let upload_id = (surface == Surface::Upload).then(|| upload::upload_id(&raw.query)).flatten();
-    let mut pctx = match &credential {
-        Some(c) => context::load(env, &c.token).await?,
-        None if upload_id.is_some() => context::load_without_token(env).await?,
-        None => {
+    /// The model the request names, once the outbound request is prepared.
+    model: Option<String>,
+    /// The request's log record and after-response work.
+    x: Exchange,
+}
+
+/// Who is calling: a client credential, or (for an upload chunk) the upload session's id.
+struct Caller {
+    credential: Option<ClientCredential>,
+    upload_id: Option<String>,
+}
+
+impl Session {
+    fn start(req: &Request, env: Env, ctx: Context, raw: RawUrl, surface: Surface) -> Session {
+        let header = |name: &str| req.headers().get(name).ok().flatten();
+        let bearer_only = header("x-goog-api-key").is_none()
+            && credentials::query_param(&raw.query, "key").is_none()
+            && header("authorization").is_some();
+        let openai_path = openai::upstream_path(&raw.path, bearer_only);
+        let x = Exchange::start(req, &raw, &env, openai_path.is_some());
+        Session { origin: header("origin"), env, ctx, raw, surface, openai_path, model: None, x }
+    }
+
+    /// The phases up to the client's response.
+    async fn proxy(&mut self, req: Request) -> Result<Response, GatewayError> {
+        let caller = self.authenticate(&req)?;
+        let mut pctx = self.load_context(&caller).await?;
+        let out = self.prepare_outbound(req, &pctx).await?;
+        self.enforce_policy(&pctx).await?;
+        self.route_to_owner(&mut pctx, &out).await?;
+        retry::attempt(self, out, pctx).await
+    }
+
+    /// The client's credential; upload chunks may come without one (the Python SDK sends them
+    /// bare), their upload id (unguessable, issued by Google) authorises them.
+    fn authenticate(&self, req: &Request) -> Result<Caller, GatewayError> {
+        let header = |name: &str| req.headers().get(name).ok().flatten();
+        let credential = credentials::extract(
+            header("x-goog-api-key").as_deref(),
+            header("authorization").as_deref(),
+            &self.raw.query,
+        );
+        let upload_id = (self.surface == Surface::Upload).then(|| upload::upload_id(&self.raw.query)).flatten();
+        if credential.is_none() && upload_id.is_none() {
             return Err(GatewayError::Unauthenticated(
                 "missing client token: send it as x-goog-api-key, ?key= or Authorization: Bearer".into(),
-            ))
+            ));
         }
-    };
-    x.cors_origins = Some(pctx.config.cors_allowed_origins.clone());
-    x.log_enabled = pctx.config.log_requests;
-    if pctx.config.log_bodies {
-        x.body_cap = pctx.config.log_body_cap_bytes as usize;
-        x.client_secret = credential.as_ref().map(|c| c.token.clone());
-    }
-    if let Some(t) = &pctx.token {
-        x.record.token_id = Some(t.id);
-        x.record.token_name = Some(t.name.clone());
-    }
-    if let Some(id) = &upload_id {
-        match context::upload_owner(env, id).await? {
-            Some(owner) => {
-                pctx.keys = vec![owner];
-                pctx.pinned = true;
-            }
-            None if credential.is_none() => {
-                return Err(GatewayError::Unauthenticated("missing client token (unknown upload session)".into()))
-            }
-            None => {}
-        }
+        Ok(Caller { credential, upload_id })
     }
 
-    let upstream_path = openai_path.clone().unwrap_or_else(|| raw.path.clone());
-    let outbound = Outbound::prepare(req, raw, &upstream_path, openai_path.is_some(), &pctx.config)
-        .await
-        .map_err(|e| log_internal("prepare", &e))?;
-    let fields = match (&openai_path, &outbound.body) {
-        (Some(_), OutboundBody::Bytes(b)) => openai::body_fields(b),
-        (Some(p), _) => openai::BodyFields { model: route::model_of(p), stream: false },
-        (None, _) => openai::BodyFields { model: route::model_of(&raw.path), stream: false },
-    };
-    let model = fields.model;
-    x.record.model = model.clone();
-    if let OutboundBody::Bytes(b) = &outbound.body {
-        x.record.request_body = x.logged_body(b);
+    /// Token, config and keys; an upload chunk is pinned to the key that opened its session.
+    async fn load_context(&mut self, caller: &Caller) -> Result<ProxyContext, GatewayError> {
+        let mut pctx = match &caller.credential {
+            Some(c) => context::load(&self.env, &c.token).await?,
+            None => context::load_without_token(&self.env).await?,
+        };
+        self.x.configure(&pctx.config, caller.credential.as_ref().map(|c| c.token.as_str()));
+        if let Some(t) = &pctx.token {
+            self.x.record.token_id = Some(t.id);
+            self.x.record.token_name = Some(t.name.clone());
+        }
+        if let Some(id) = &caller.upload_id {
+            match context::upload_owner(&self.env, id).await? {
+                Some(owner) => {
+                    pctx.keys = vec![owner];
+                    pctx.pinned = true;
+                }
+                None if caller.credential.is_none() => {
+                    return Err(GatewayError::Unauthenticated("missing client token (unknown upload session)".into()))
+                }
+                None => {}
+            }
+        }
+        Ok(pctx)
     }
-    x.record.stream = fields.stream || route::is_streaming(&raw.path, &raw.query);
 
-    if let Some(t) = &pctx.token {
-        if !model_allowed(&t.allowed_models(), model.as_deref()) {
-            return Err(GatewayError::Forbidden(format!(
-                "this client token may not use model {}",
-                model.as_deref().unwrap_or("?")
-            )));
+    /// The upstream request, and what the log needs to know about it (model, stream, body).
+    async fn prepare_outbound(&mut self, req: Request, pctx: &ProxyContext) -> Result<Outbound, GatewayError> {
+        let openai = self.openai_path.is_some();
+        let upstream_path = self.openai_path.clone().unwrap_or_else(|| self.raw.path.clone());
+        let out =
+            Outbound::prepare(req, &self.raw, &upstream_path, openai, &pctx.config).await.or_internal("prepare")?;
+        let fields = match (&self.openai_path, &out.body) {
+            (Some(_), OutboundBody::Bytes(b)) => openai::body_fields(b),
+            (Some(p), _) => openai::BodyFields { model: route::model_of(p), stream: false },
+            (None, _) => openai::BodyFields { model: route::model_of(&self.raw.path), stream: false },
+        };
+        self.model = fields.model;
+        self.x.record.model = self.model.clone();
+        if let OutboundBody::Bytes(b) = &out.body {
+            self.x.record.request_body = self.x.logged_body(b);
+        }
+        self.x.record.stream = fields.stream || route::is_streaming(&self.raw.path, &self.raw.query);
+        Ok(out)
+    }
+
+    /// The token's model allow-list and limits (exact admission in its `TokenLimiter`).
+    async fn enforce_policy(&mut self, pctx: &ProxyContext) -> Result<(), GatewayError> {
+        let Some(t) = &pctx.token else { return Ok(()) };
+        let model = self.model.as_deref();
+        if !model_allowed(&t.allowed_models(), model) {
+            let shown = model.unwrap_or("?");
+            return Err(GatewayError::Forbidden(format!("this client token may not use model {shown}")));
         }
         let limits = t.limits();
-        if !limits.is_unlimited() {
-            let limiter =
-                crate::durable::token_limiter::Limiter::new(env, t.id).map_err(|e| log_internal("limiter", &e))?;
-            if let Err(r) =
-                limiter.admit(limits, crate::clock::now_ms(env)).await.map_err(|e| log_internal("limiter", &e))?
-            {
-                return Err(GatewayError::TokenLimited { limit: r.limit, retry_after_ms: r.retry_after_ms });
-            }
-            x.count_tokens_for = limits.tpd.map(|_| t.id);
+        if limits.is_unlimited() {
+            return Ok(());
         }
+        let limiter = Limiter::new(&self.env, t.id).or_internal("limiter")?;
+        let now = crate::clock::now_ms(&self.env);
+        if let Err(r) = limiter.admit(limits, now).await.or_internal("limiter")? {
+            return Err(GatewayError::TokenLimited { limit: r.limit, retry_after_ms: r.retry_after_ms });
+        }
+        self.x.count_tokens_for = limits.tpd.map(|_| t.id);
+        Ok(())
     }
-    if !pctx.pinned {
-        route_to_owner(env, &mut pctx, &outbound).await?;
+
+    /// Requests naming per-project resources created through the gateway go to the owning key
+    /// (or, for several owners, to one of them when they share a Google project label).
+    async fn route_to_owner(&self, pctx: &mut ProxyContext, out: &Outbound) -> Result<(), GatewayError> {
+        if pctx.pinned {
+            return Ok(());
+        }
+        let body = match &out.body {
+            OutboundBody::Bytes(b) => Some(b.as_slice()),
+            _ => None,
+        };
+        let names = affinity::referenced(out.path(), body);
+        if names.is_empty() {
+            return Ok(());
+        }
+        let db = crate::store::db(&self.env).or_internal("d1")?;
+        let owners = crate::store::resources::owners(&db, &names).await.or_internal("owners")?;
+        let mut key_ids: Vec<i64> = owners.iter().map(|(_, k)| *k).collect();
+        key_ids.sort_unstable();
+        key_ids.dedup();
+        let Some(first) = key_ids.first().copied() else { return Ok(()) };
+        let project_of = |id: i64| pctx.keys.iter().find(|k| k.id == id).and_then(|k| k.project.as_deref());
+        let first_project = project_of(first);
+        let shared_project = key_ids.iter().all(|id| first_project.is_some() && project_of(*id) == first_project);
+        if key_ids.len() > 1 && !shared_project {
+            return Err(GatewayError::BadRequest(
+                "this request names resources created through different pool keys of different Google projects; \
+                 use resources of one project per request"
+                    .into(),
+            ));
+        }
+        if let Some(owner) = pctx.keys.iter().find(|k| k.id == first).cloned() {
+            pctx.keys = vec![owner];
+        }
+        Ok(())
     }
-    if pctx.keys.is_empty() {
-        return Err(GatewayError::NoKeys);
+
+    /// The response as the client gets it: the gateway's own error in the caller's dialect,
+    /// CORS headers for an allowed origin, and the request id.
+    fn respond(&mut self, result: Result<Response, GatewayError>) -> worker::Result<Response> {
+        let mut resp = match result {
+            Ok(resp) => resp,
+            Err(err) => {
+                self.x.fail(&err);
+                gateway_error(&err, self.x.dialect)?
+            }
+        };
+        let allow = self.x.cors_origins.as_ref().and_then(|list| cors::allowed(self.origin.as_deref(), list));
+        cors::decorate(&mut resp, allow.as_deref())?;
+        resp.headers_mut().set("x-request-id", &self.x.record.request_id)?;
+        Ok(resp)
     }
-    let attempts_allowed =
-        if matches!(outbound.body, OutboundBody::Stream(_)) { 1 } else { pctx.config.max_attempts as usize };
-    retry::run(outbound, pctx, attempts_allowed, raw, model.as_deref(), ctx, env, x).await
+
+    /// Completes the log record; the write and token accounting run after the response.
+    fn log(self, status: u16) {
+        self.x.finish(status, &self.env, &self.ctx);
+    }
 }
 
-/// Requests naming per-project resources created through the gateway go to the owning key
-/// (or, for several owners, to one of them when they share a Google project label).
-async fn route_to_owner(env: &Env, pctx: &mut context::ProxyContext, out: &Outbound) -> Result<(), GatewayError> {
-    let body = match &out.body {
-        OutboundBody::Bytes(b) => Some(b.as_slice()),
-        _ => None,
-    };
-    let names = affinity::referenced(out.path(), body);
-    if names.is_empty() {
-        return Ok(());
-    }
-    let db = crate::store::db(env).map_err(|e| log_internal("d1", &e))?;
-    let owners = crate::store::resources::owners(&db, &names).await.map_err(|e| log_internal("owners", &e))?;
-    let mut key_ids: Vec<i64> = owners.iter().map(|(_, k)| *k).collect();
-    key_ids.sort_unstable();
-    key_ids.dedup();
-    let Some(first) = key_ids.first().copied() else { return Ok(()) };
-    let projects: Vec<Option<&str>> =
-        key_ids.iter().map(|id| pctx.keys.iter().find(|k| k.id == *id).and_then(|k| k.project.as_deref())).collect();
-    let shared_project = projects.iter().all(|p| p.is_some() && *p == projects[0]);
-    if key_ids.len() > 1 && !shared_project {
-        return Err(GatewayError::BadRequest(
-            "this request names resources created through different pool keys of different Google projects; \
-             use resources of one project per request"
-                .into(),
-        ));
-    }
-    if let Some(owner) = pctx.keys.iter().find(|k| k.id == first).cloned() {
-        pctx.keys = vec![owner];
-    }
-    Ok(())
-}
-
-/// Logs an internal failure (never sent to the client) and maps it.
-pub(crate) fn log_internal(what: &str, e: &worker::Error) -> GatewayError {
-    console_error!("gemini-poise internal error in {}: {}", what, e);
-    GatewayError::Internal
+/// A CORS preflight: answered from the config alone, before authentication.
+async fn preflight(req: &Request, env: &Env) -> worker::Result<Response> {
+    let origin = req.headers().get("origin").ok().flatten();
+    let allowed = context::load_config(env).await.map(|c| c.cors_allowed_origins).unwrap_or_default();
+    cors::preflight(cors::allowed(origin.as_deref(), &allowed))
 }

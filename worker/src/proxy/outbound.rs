@@ -53,21 +53,6 @@ impl Outbound {
         Ok(Outbound { method, path_and_query, headers, body, openai })
     }
 
-    /// Whether a failed attempt may have created something upstream (an upload session, a
-    /// batch, a cache, a tuned model, a long-running operation): such calls are not retried
-    /// after a 5xx or a dropped connection, only after errors that prove nothing ran.
-    pub fn creates_resource(&self) -> bool {
-        let p = self.path_and_query.split('?').next().unwrap_or("");
-        self.method == Method::Post
-            && (p.starts_with("/upload/")
-                || p.ends_with(":batchGenerateContent")
-                || p.ends_with(":asyncBatchEmbedContent")
-                || p.ends_with(":predictLongRunning")
-                || p.ends_with("/cachedContents")
-                || p.ends_with("/tunedModels")
-                || p.ends_with("/batches"))
-    }
-
     /// The upstream path without the query.
     pub fn path(&self) -> &str {
         self.path_and_query.split('?').next().unwrap_or("")

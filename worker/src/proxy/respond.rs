@@ -4,9 +4,8 @@
 use super::attempt::ErrorReply;
 use super::body::{self, Prepared};
 use super::exchange::Exchange;
-use super::log_internal;
 use super::outbound::Outbound;
-use crate::http::{Dialect, RawUrl};
+use crate::http::{Dialect, OrInternal, RawUrl};
 use crate::store::{self, keys::PoolKey};
 use futures_channel::oneshot;
 use poise_core::error::GatewayError;
@@ -48,14 +47,14 @@ pub async fn pass_through(
             "location" => redact_secrets(&value).into_owned(),
             _ => value,
         };
-        headers.append(&name, &value).map_err(|e| log_internal("headers", &e))?;
+        headers.append(&name, &value).or_internal("headers")?;
     }
     if !upload_ids.is_empty() {
-        let db = store::db(env).map_err(|e| log_internal("d1", &e))?;
+        let db = store::db(env).or_internal("d1")?;
         for id in upload_ids {
             store::resources::record(&db, &format!("upload:{id}"), key.id, crate::clock::now_ms(env))
                 .await
-                .map_err(|e| log_internal("record upload", &e))?;
+                .or_internal("record upload")?;
         }
     }
     let upload_final =
@@ -66,7 +65,7 @@ pub async fn pass_through(
     let shape = shape_for(content_type.as_deref(), out.path(), out.query());
     let generation = status == 200 && is_generate_path(out.path());
     let builder = ResponseBuilder::new().with_status(status).with_headers(headers);
-    match body::prepare(up, shape, generation).await.map_err(|e| log_internal("read body", &e))? {
+    match body::prepare(up, shape, generation).await.or_internal("read body")? {
         Prepared::Empty => Ok(None),
         Prepared::Untouched(up) => {
             let (_, body) = up.into_parts();
@@ -76,7 +75,7 @@ pub async fn pass_through(
             let (tx, rx) = oneshot::channel();
             x.body_done = Some(rx);
             let stream = body::client_stream(held, rest, *scanner, x.dialect == Dialect::OpenAi, x.body_cap, tx);
-            builder.from_stream(stream).map(Some).map_err(|e| log_internal("stream", &e))
+            builder.from_stream(stream).map(Some).or_internal("stream")
         }
     }
 }
@@ -92,13 +91,13 @@ async fn capture_created(
     key: &PoolKey,
     env: &Env,
 ) -> Result<Response, GatewayError> {
-    let bytes = up.bytes().await.map_err(|e| log_internal("read create reply", &e))?;
+    let bytes = up.bytes().await.or_internal("read create reply")?;
     if bytes.len() <= CREATE_REPLY_LIMIT {
         if let Some(name) = affinity::created_name(&bytes) {
-            let db = store::db(env).map_err(|e| log_internal("d1", &e))?;
+            let db = store::db(env).or_internal("d1")?;
             store::resources::record(&db, &name, key.id, crate::clock::now_ms(env))
                 .await
-                .map_err(|e| log_internal("record resource", &e))?;
+                .or_internal("record resource")?;
         }
     }
     Ok(ResponseBuilder::new().with_status(status).with_headers(headers).fixed(bytes))
@@ -116,9 +115,9 @@ pub fn error_reply(reply: ErrorReply, dialect: Dialect) -> Result<Response, Gate
         Dialect::Gemini => (reply.content_type, reply.body),
     };
     let reply = ErrorReply { content_type, body, ..reply };
-    headers.set("content-type", &reply.content_type).map_err(|e| log_internal("headers", &e))?;
+    headers.set("content-type", &reply.content_type).or_internal("headers")?;
     if reply.status == 400 || reply.status == 404 || reply.status == 413 {
-        headers.set("x-should-retry", "false").map_err(|e| log_internal("headers", &e))?;
+        headers.set("x-should-retry", "false").or_internal("headers")?;
     }
     Ok(ResponseBuilder::new().with_status(reply.status).with_headers(headers).fixed(reply.body.into_bytes()))
 }

@@ -1,155 +1,220 @@
-//! The attempt loop: a key from the sharded pool for each attempt, never the same key twice,
-//! each failure classified and acted on (disable, cool down, back off, or return at once),
-//! retrying only before anything reached the client.
+//! The `attempt` phase: a key from the sharded pool for each attempt, never the same key
+//! twice, retrying only before anything reached the client. After each failure the loop asks
+//! `poise_core::pool::retry::after_failure` what to do and executes the answer: the penalty
+//! for the key (disable, cool down, skip the model, count a failure, alert) and whether to try
+//! again (after which backoff, avoiding which project).
 
 use super::attempt::{self, Attempt, Failure};
 use super::context::ProxyContext;
-use super::exchange::Exchange;
 use super::outbound::Outbound;
-use super::{log_internal, respond};
+use super::{respond, Session};
 use crate::clock;
-use crate::http::{Dialect, RawUrl};
+use crate::http::{Dialect, OrInternal};
 use crate::pool::Pool;
 use crate::store::{self, keys::PoolKey};
 use poise_core::admin::keys::mask_key;
 use poise_core::error::GatewayError;
 use poise_core::log::AttemptLog;
+use poise_core::pool::retry::{after_failure, outcome, Failed, Next, Penalty};
 use poise_core::pool::shard::Outcome;
-use poise_core::pool::{classify_transport_error, cooldown_until_ms, FailureClass};
+use poise_core::proxy::affinity;
 use std::time::Duration;
-use worker::{Context, Delay, Env, Response};
+use worker::{console_error, Delay, Response};
 
-/// Backoff before retrying after a transient upstream failure: 100 ms, 200 ms, 400 ms…
-fn backoff(attempt: usize) -> Duration {
-    Duration::from_millis((100u64 << attempt.min(4)).min(1000))
-}
-
-/// Tries keys until one answers, at most `allowed` attempts. Every attempt is recorded in
-/// the exchange's log record.
-#[allow(clippy::too_many_arguments)]
-pub async fn run(
-    out: Outbound,
-    pctx: ProxyContext,
-    allowed: usize,
-    raw: &RawUrl,
-    model: Option<&str>,
-    ctx: &Context,
-    env: &Env,
-    x: &mut Exchange,
-) -> Result<Response, GatewayError> {
-    let base = pctx.config.upstream_base_url.trim_end_matches('/').to_string();
-    let timeout = pctx.config.request_timeout_ms;
-    let model = model.unwrap_or("*").to_string();
-    let seed = random_u64() & ((1 << 53) - 1);
-    let pool = Pool::new(env, &pctx.keys, pctx.config.key_rpm_default, seed as u32);
-    let mut tried: Vec<i64> = Vec::new();
-    let mut avoid_project: Option<String> = None;
+/// Tries keys until one answers, at most `max_attempts` (one for a streamed request body).
+/// Every attempt is recorded in the session's log record.
+pub async fn attempt(s: &mut Session, out: Outbound, pctx: ProxyContext) -> Result<Response, GatewayError> {
+    if pctx.keys.is_empty() {
+        return Err(GatewayError::NoKeys);
+    }
+    let mut l = Loop::new(s, &out, &pctx);
     let mut last: Option<Failure> = None;
     let mut free_at: Option<u64> = None;
-    for n in 0..allowed.max(1) {
-        let now = clock::now_ms(env);
-        let (key_id, failures) = if pctx.pinned {
-            // An upload chunk: only the key that opened the session will do, once.
-            if n > 0 {
+    for n in 0..l.allowed {
+        let (key, failures) = match l.next_key(n).await? {
+            Ok(granted) => granted,
+            Err(at) => {
+                free_at = at;
                 break;
             }
-            (pctx.keys[0].id, 0)
-        } else {
-            match pool
-                .acquire(&model, &tried, avoid_project.as_deref(), now, seed)
-                .await
-                .map_err(|e| log_internal("pool", &e))?
-            {
-                Ok(g) => (g.key_id, g.failures),
-                Err(at) => {
-                    free_at = at;
-                    break;
-                }
-            }
         };
-        let Some(key) = pctx.keys.iter().find(|k| k.id == key_id) else { break };
-        tried.push(key.id);
-        let started = clock::now_ms(env);
-        let failure = match attempt::send(&out, &base, key, timeout).await.map_err(|e| log_internal("send", &e))? {
-            Attempt::Success(up) => {
-                let status = up.status_code();
-                match respond::pass_through(up, key, raw, &out, env, x).await? {
-                    Some(resp) => {
-                        record(x, key, status, "", "", started, env);
-                        // Earlier attempts' failures stay in `attempts`; the request succeeded.
-                        x.upstream_class = None;
-                        x.record.key_id = Some(key.id);
-                        x.record.key_masked = Some(mask_key(&key.key));
-                        if failures > 0 && !pctx.pinned {
-                            pool.report(ctx, key.id, now, Outcome::Success);
-                        }
-                        return Ok(resp);
-                    }
-                    None => {
-                        let mut class = classify_transport_error();
-                        class.reason = "empty_reply".into();
-                        record(x, key, status, "empty_reply", "empty_reply", started, env);
-                        Failure { class, reply: None }
-                    }
-                }
-            }
-            Attempt::Failed(f) => {
-                record(
-                    x,
-                    key,
-                    f.reply.as_ref().map_or(0, |r| r.status),
-                    f.class.class.as_str(),
-                    &f.class.reason,
-                    started,
-                    env,
-                );
-                f
-            }
+        let failure = match l.send(s, key, failures).await? {
+            Ok(resp) => return Ok(resp),
+            Err(f) => f,
         };
-        // A create that failed with a 5xx or a dropped connection may have run: never twice.
-        let maybe_ran = out.creates_resource() && failure.class.class == FailureClass::Transient;
-        let retry = act_on(&failure, key, &model, &pool, ctx, env, now).await && !maybe_ran && !pctx.pinned;
-        if let Some(p) = key.project.as_deref().filter(|_| failure.class.class.penalises_key()) {
-            avoid_project = Some(p.to_string());
-        }
-        let transient = failure.class.class == FailureClass::Transient && failure.class.reason != "empty_reply";
-        x.upstream_class = Some(if failure.class.reason == "empty_reply" {
-            "empty_reply".into()
-        } else {
-            failure.class.class.as_str().to_string()
-        });
+        let next = l.settle(s, key, n, &failure).await;
         last = Some(failure);
-        if !retry {
-            break;
-        }
-        if transient && n + 1 < allowed {
-            Delay::from(backoff(n)).await;
+        match next {
+            Next::Stop => break,
+            Next::Retry { backoff_ms, .. } if backoff_ms > 0 => Delay::from(Duration::from_millis(backoff_ms)).await,
+            Next::Retry { .. } => {}
         }
     }
+    give_up(s, last, free_at)
+}
+
+/// The loop's state across attempts.
+struct Loop<'a> {
+    out: &'a Outbound,
+    pctx: &'a ProxyContext,
+    pool: Pool,
+    model: String,
+    seed: u64,
+    allowed: u32,
+    /// When the loop started (the time reports carry).
+    now: u64,
+    tried: Vec<i64>,
+    avoid_project: Option<String>,
+}
+
+impl<'a> Loop<'a> {
+    fn new(s: &Session, out: &'a Outbound, pctx: &'a ProxyContext) -> Loop<'a> {
+        let seed = random_u64() & ((1 << 53) - 1);
+        let allowed = if matches!(out.body, super::OutboundBody::Stream(_)) { 1 } else { pctx.config.max_attempts };
+        Loop {
+            out,
+            pctx,
+            pool: Pool::new(&s.env, &pctx.keys, pctx.config.key_rpm_default, seed as u32),
+            model: s.model.clone().unwrap_or_else(|| "*".into()),
+            seed,
+            allowed: allowed.max(1),
+            now: clock::now_ms(&s.env),
+            tried: Vec::new(),
+            avoid_project: None,
+        }
+    }
+
+    /// The key for attempt `n` and its failure count, or when the first key frees up.
+    async fn next_key(&mut self, n: u32) -> Result<Result<(&'a PoolKey, u32), Option<u64>>, GatewayError> {
+        let (key_id, failures) = if self.pctx.pinned {
+            // An upload chunk: only the key that opened the session will do (the policy stops
+            // after its first attempt).
+            debug_assert_eq!(n, 0);
+            (self.pctx.keys[0].id, 0)
+        } else {
+            let got = self.pool.acquire(&self.model, &self.tried, self.avoid_project.as_deref(), self.now, self.seed);
+            match got.await.or_internal("pool")? {
+                Ok(g) => (g.key_id, g.failures),
+                Err(at) => return Ok(Err(at)),
+            }
+        };
+        let Some(key) = self.pctx.keys.iter().find(|k| k.id == key_id) else { return Ok(Err(None)) };
+        self.tried.push(key.id);
+        Ok(Ok((key, failures)))
+    }
+
+    /// One attempt: the client's response, or the failure.
+    async fn send(
+        &self,
+        s: &mut Session,
+        key: &PoolKey,
+        failures: u32,
+    ) -> Result<Result<Response, Failure>, GatewayError> {
+        let base = self.pctx.config.upstream_base_url.trim_end_matches('/');
+        let started = clock::now_ms(&s.env);
+        let up =
+            match attempt::send(self.out, base, key, self.pctx.config.request_timeout_ms).await.or_internal("send")? {
+                Attempt::Success(up) => up,
+                Attempt::Failed(f) => {
+                    record(
+                        s,
+                        key,
+                        f.reply.as_ref().map_or(0, |r| r.status),
+                        f.class.class.as_str(),
+                        &f.class.reason,
+                        started,
+                    );
+                    return Ok(Err(f));
+                }
+            };
+        let status = up.status_code();
+        match respond::pass_through(up, key, &s.raw, self.out, &s.env, &mut s.x).await? {
+            Some(resp) => {
+                record(s, key, status, "", "", started);
+                // Earlier attempts' failures stay in `attempts`; the request succeeded.
+                s.x.upstream_class = None;
+                s.x.record.key_id = Some(key.id);
+                s.x.record.key_masked = Some(mask_key(&key.key));
+                if failures > 0 && !self.pctx.pinned {
+                    self.pool.report(&s.ctx, key.id, self.now, Outcome::Success);
+                }
+                Ok(Ok(resp))
+            }
+            None => {
+                record(s, key, status, "empty_reply", "empty_reply", started);
+                Ok(Err(Failure::empty_reply()))
+            }
+        }
+    }
+
+    /// Asks the policy about a failed attempt `n`, applies its penalty, and returns what next.
+    async fn settle(&mut self, s: &mut Session, key: &PoolKey, n: u32, f: &Failure) -> Next {
+        let decision = after_failure(&Failed {
+            class: f.class.class,
+            empty_reply: f.empty_reply,
+            creates_resource: affinity::creates_resource(self.out.method.as_ref(), self.out.path()),
+            pinned: self.pctx.pinned,
+            attempt: n,
+            allowed: self.allowed,
+        });
+        s.x.upstream_class =
+            Some(if f.empty_reply { "empty_reply".into() } else { f.class.class.as_str().to_string() });
+        self.penalise(s, key, decision.penalty, f).await;
+        if let Next::Retry { avoid_project: true, .. } = decision.next {
+            self.avoid_project = key.project.clone().or(self.avoid_project.take());
+        }
+        decision.next
+    }
+
+    async fn penalise(&self, s: &Session, key: &PoolKey, penalty: Penalty, f: &Failure) {
+        let c = &f.class;
+        match penalty {
+            Penalty::DisableKey => {
+                let disabled = async {
+                    let db = store::db(&s.env)?;
+                    db.batch(store::keys::auto_disable_stmts(&db, key.id, &c.reason, &c.message, self.now, "pool")?)
+                        .await
+                };
+                if let Err(e) = disabled.await {
+                    console_error!("disabling key {} failed: {}", key.id, e);
+                }
+            }
+            Penalty::Alert => alert(s, c.class.as_str(), &c.message, self.now),
+            _ => {
+                if let Some(o) = outcome(penalty, c, &self.model, key.project.is_some(), self.now) {
+                    self.pool.report(&s.ctx, key.id, self.now, o);
+                }
+            }
+        }
+    }
+}
+
+/// Every attempt failed (the client gets the last upstream answer), or no key was free at all
+/// (the gateway's own 429, with the earliest free-up time).
+fn give_up(s: &mut Session, last: Option<Failure>, free_at: Option<u64>) -> Result<Response, GatewayError> {
     match last {
-        // Every attempt failed: the client gets the last upstream answer.
         Some(f) => {
             if let Some(r) = &f.reply {
-                x.record.response_body = x.logged_body(r.body.as_bytes());
+                s.x.record.response_body = s.x.logged_body(r.body.as_bytes());
             }
-            relay(f, x.dialect)
+            relay(f, s.x.dialect)
         }
-        // No key was free at all: the gateway's own 429, with the earliest free-up time.
         None => {
-            let now = clock::now_ms(env);
+            let now = clock::now_ms(&s.env);
             Err(GatewayError::PoolExhausted { retry_after_ms: free_at.map(|t| t.saturating_sub(now).max(1)) })
         }
     }
 }
 
-fn record(x: &mut Exchange, key: &PoolKey, status: u16, class: &str, reason: &str, started: u64, env: &Env) {
-    x.record.attempts.push(AttemptLog {
+fn record(s: &mut Session, key: &PoolKey, status: u16, class: &str, reason: &str, started: u64) {
+    let latency_ms = clock::now_ms(&s.env).saturating_sub(started);
+    s.x.record.attempts.push(AttemptLog {
         key_id: key.id,
         key_masked: mask_key(&key.key),
         status,
         class: class.to_string(),
         reason: reason.to_string(),
-        latency_ms: clock::now_ms(env).saturating_sub(started),
+        latency_ms,
     });
 }
 
@@ -160,62 +225,13 @@ fn relay(f: Failure, dialect: Dialect) -> Result<Response, GatewayError> {
     }
 }
 
-/// Applies the consequences of a failure to the key; returns whether to try another key.
-async fn act_on(f: &Failure, key: &PoolKey, model: &str, pool: &Pool, ctx: &Context, env: &Env, now: u64) -> bool {
-    let c = &f.class;
-    match c.class {
-        FailureClass::KeyInvalid => {
-            if let Err(e) = disable_key(env, key.id, &c.reason, &c.message, now).await {
-                log_internal("disable key", &e);
-            }
-        }
-        FailureClass::QuotaMinute | FailureClass::QuotaDay | FailureClass::QuotaZero | FailureClass::QuotaUnknown => {
-            let until_ms = cooldown_until_ms(c, now).unwrap_or(now + 60_000);
-            // The model the client asked for, and the one Google named in the quota error
-            // when it differs (an alias such as `gemini-flash-latest`).
-            let mut models = vec![model.to_string()];
-            if let Some(m) = c.model.as_deref().filter(|m| *m != model) {
-                models.push(m.to_string());
-            }
-            let outcome = Outcome::Cooldown {
-                models,
-                until_ms,
-                reason: format!("{}: {}", c.class.as_str(), c.reason),
-                project_wide: key.project.is_some(),
-            };
-            pool.report(ctx, key.id, now, outcome);
-        }
-        FailureClass::Transient if c.reason == "empty_reply" => {}
-        FailureClass::Transient => pool.report(ctx, key.id, now, Outcome::Failure),
-        FailureClass::RegionBlocked | FailureClass::ProxyFault => alert(ctx, env, c.class.as_str(), &c.message, now),
-        FailureClass::RequestBad | FailureClass::Affinity => {}
-    }
-    c.class.retry_other_key()
-}
-
-/// Disables a key the upstream called dead, with its reason in the audit trail.
-async fn disable_key(env: &Env, key_id: i64, reason: &str, message: &str, now: u64) -> worker::Result<()> {
-    let db = store::db(env)?;
-    db.batch(store::keys::auto_disable_stmts(&db, key_id, reason, message, now, "pool")?).await.map(|_| ())
-}
-
-/// Records a pool-wide alert (region block, gateway fault) for the admin, at most once per
-/// ten minutes per kind.
-fn alert(ctx: &Context, env: &Env, kind: &str, message: &str, now: u64) {
-    let (env, kind, message) = (env.clone(), kind.to_string(), message.to_string());
-    ctx.wait_until(async move {
-        let run = async {
-            let db = store::db(&env)?;
-            db.prepare(
-                "INSERT INTO key_events (key_id, at, kind, cause, message, actor) SELECT NULL, ?1, ?2, 'upstream', ?3, 'pool' \
-                 WHERE NOT EXISTS (SELECT 1 FROM key_events WHERE kind = ?2 AND at > ?1 - 600000)",
-            )
-            .bind(&[store::sql::num(now as i64), kind.as_str().into(), message.as_str().into()])?
-            .run()
-            .await
-        };
+/// Records a pool-wide alert in the background.
+fn alert(s: &Session, kind: &str, message: &str, now: u64) {
+    let (env, kind, message) = (s.env.clone(), kind.to_string(), message.to_string());
+    s.ctx.wait_until(async move {
+        let run = async { store::keys::pool_alert(&store::db(&env)?, &kind, &message, now).await };
         if let Err(e) = run.await {
-            log_internal("alert", &e);
+            console_error!("pool alert not recorded: {}", e);
         }
     });
 }

@@ -217,3 +217,16 @@ pub fn auto_disable_stmts(
         event_if_changed_stmt(db, key_id, now, "auto_disabled", reason, message, actor)?,
     ])
 }
+
+/// Records a pool-wide alert (region block, gateway fault) for the admin, at most once per ten
+/// minutes per kind.
+pub async fn pool_alert(db: &D1Database, kind: &str, message: &str, now: u64) -> worker::Result<()> {
+    db.prepare(
+        "INSERT INTO key_events (key_id, at, kind, cause, message, actor) SELECT NULL, ?1, ?2, 'upstream', ?3, 'pool' \
+         WHERE NOT EXISTS (SELECT 1 FROM key_events WHERE kind = ?2 AND at > ?1 - 600000)",
+    )
+    .bind(&[num(now as i64), kind.into(), message.into()])?
+    .run()
+    .await
+    .map(|_| ())
+}

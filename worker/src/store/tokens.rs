@@ -24,6 +24,15 @@ impl TokenRow {
         serde_json::from_str(&self.allowed_models).unwrap_or_else(|_| vec![String::new()])
     }
 
+    /// The row as token authorisation reads it.
+    pub fn stored(&self) -> poise_core::token::StoredToken<'_> {
+        poise_core::token::StoredToken {
+            hash: &self.token_hash,
+            enabled: self.enabled == 1,
+            expires_at_ms: self.expires_at.map(|e| e.max(0.0) as u64),
+        }
+    }
+
     pub fn limits(&self) -> poise_core::policy::Limits {
         poise_core::policy::Limits {
             rpm: self.rpm_limit.map(|v| v as u32),
