@@ -8,6 +8,8 @@
 //   node bench/run.mjs [--quick] [--write-doc]
 //     --quick      1-second measurements (a smoke test of the harness; numbers are noisy)
 //     --write-doc  also replace the generated section of BENCHMARKS.md
+//   node bench/run.mjs --soak [--soak-requests N] [--soak-concurrency C] [--write-doc]
+//     the soak run of the local mode instead (bench/soak.mjs)
 //
 // Load comes from wrk (Debian); streaming is timed with a small Node client. Results are
 // printed as a table and written to build-output/bench.json (and .md). Every measurement is
@@ -21,8 +23,9 @@ import os from "node:os";
 import path from "node:path";
 import { root } from "../test/support/paths.mjs";
 import { startGateway, freePort, migrate } from "../test/support/gateway.mjs";
-import { setupAdmin, SETUP_TOKEN } from "../test/support/admin.mjs";
+import { SETUP_TOKEN } from "../test/support/admin.mjs";
 import { fakeKey } from "../test/support/keys.mjs";
+import { MODEL_PATH, BODY, POOL_KEYS, readStat, cmdline, rssKb, procTable, descendants, startFastUpstream, provision, preflight, round, sh, machine } from "./common.mjs";
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has("--quick");
@@ -46,11 +49,8 @@ const GOALS = {
   workerGzBytes: 400_000, // worker/build/index_bg.wasm + index.js, gzip -9 (400 KB = 400,000 bytes)
 };
 
-const MODEL_PATH = "/v1beta/models/gemini-2.5-flash:generateContent";
 const STREAM_PATH = "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse";
-const BODY = JSON.stringify({ contents: [{ role: "user", parts: [{ text: "Write one sentence about benchmarks." }] }] });
 const DIRECT_KEY = fakeKey("BENCHDIRECT");
-const POOL_KEYS = Array.from({ length: 8 }, (_, i) => fakeKey(`BENCH${i + 1}`));
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
 const wranglerCli = path.join(root, "node_modules", "wrangler", "wrangler-dist", "cli.js");
 const log = (...a) => console.error("[bench]", ...a);
@@ -62,32 +62,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // ---------------------------------------------------------------------------------------------
 // /proc helpers: process tree, CPU ticks, RSS, and CPU used by processes that are not ours.
 
-function readStat(pid) {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const close = s.lastIndexOf(")");
-    const rest = s.slice(close + 2).split(" ");
-    return {
-      pid: Number(pid), comm: s.slice(s.indexOf("(") + 1, close), ppid: Number(rest[1]),
-      ticks: Number(rest[11]) + Number(rest[12]), childTicks: Number(rest[13]) + Number(rest[14]),
-    };
-  } catch { return null; }
-}
-const cmdline = (pid) => { try { return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0"); } catch { return []; } };
-const rssKb = (pid) => {
-  try { return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]); } catch { return 0; }
-};
-function procTable() {
-  const t = new Map();
-  for (const d of readdirSync("/proc")) if (/^\d+$/.test(d)) { const s = readStat(d); if (s) t.set(s.pid, s); }
-  return t;
-}
-function descendants(pid, table = procTable()) {
-  const out = [];
-  const walk = (p) => { for (const s of table.values()) if (s.ppid === p) { out.push(s); walk(s.pid); } };
-  walk(pid);
-  return out;
-}
 /** Busy ticks of the whole machine (all CPUs) from /proc/stat. */
 function systemBusy() {
   const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
@@ -168,27 +142,6 @@ async function waitQuiet() {
 // ---------------------------------------------------------------------------------------------
 // Targets.
 
-async function startFastUpstream() {
-  const bin = path.join(root, "target", "fast", "fake-upstream");
-  if (!existsSync(bin)) throw new Error(`${bin} missing: cargo build -p fake-upstream --profile fast`);
-  const child = spawn(bin, ["--addr", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
-  const url = await new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).on("line", (l) => { const m = l.match(/listening on (http:\/\/\S+)/); if (m) resolve(m[1]); });
-    child.once("exit", (c) => reject(new Error(`fake-upstream exited with ${c}`)));
-  });
-  const control = async (method, p, body) => {
-    const r = await fetch(url + p, { method, body: body && JSON.stringify(body), headers: { "content-type": "application/json" } });
-    if (!r.ok) throw new Error(`fake-upstream ${p}: ${r.status} ${await r.text()}`);
-    return r.json();
-  };
-  return {
-    url, pid: child.pid,
-    rules: (rules) => control("POST", "/__fake/rules", { rules }),
-    config: (c) => control("POST", "/__fake/config", c),
-    stop: () => child.kill("SIGTERM"),
-  };
-}
-
 async function startBaseline(upstream) {
   const port = await freePort();
   const persist = tempDir(os.tmpdir(), "poise-bench-baseline-");
@@ -261,21 +214,6 @@ async function startNoInspector({ config, vars, persist, migrateDb }) {
   };
 }
 
-/** Signs in, imports the pool keys, issues a client token; returns { admin, token }. */
-async function provision(url) {
-  const admin = await setupAdmin(url);
-  const imp = await admin.post("/api/v1/keys/import", { text: POOL_KEYS.join("\n") });
-  if (imp.status >= 300) throw new Error(`key import failed: ${imp.status} ${imp.text}`);
-  const tok = await admin.post("/api/v1/tokens", { name: "bench" });
-  if (tok.status !== 201 || !tok.body?.token) throw new Error(`token create failed: ${tok.status} ${tok.text}`);
-  return { admin, token: tok.body.token };
-}
-
-async function preflight(name, t) {
-  const r = await fetch(t.url + MODEL_PATH, { method: "POST", headers: { "content-type": "application/json", "x-goog-api-key": t.key }, body: BODY });
-  const text = await r.text();
-  if (r.status !== 200 || !text.includes("Hello from fake upstream")) throw new Error(`${name}: preflight got ${r.status} ${text.slice(0, 300)}`);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Load: wrk, and a sequential Node client for streaming.
@@ -358,7 +296,6 @@ function sseRule() {
 // ---------------------------------------------------------------------------------------------
 // Small utilities.
 
-function round(x, d) { return x == null || Number.isNaN(x) ? null : Math.round(x * 10 ** d) / 10 ** d; }
 function quantile(xs, q) {
   if (!xs.length) return NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -367,24 +304,7 @@ function quantile(xs, q) {
 }
 const median = (xs) => quantile(xs, 0.5);
 const gzSize = (f) => execFileSync("gzip", ["-9", "-c", f], { maxBuffer: 64 << 20 }).length;
-const sh = (cmd, a) => { try { return execFileSync(cmd, a, { stdio: ["ignore", "pipe", "pipe"] }).toString().trim(); } catch (e) { return (e.stdout?.toString() || e.stderr?.toString() || "").trim() || null; } };
 
-function machine() {
-  const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
-  const osRel = Object.fromEntries(readFileSync("/etc/os-release", "utf8").split("\n").filter(Boolean).map((l) => { const [k, ...v] = l.split("="); return [k, v.join("=").replace(/^"|"$/g, "")]; }));
-  const workerdBin = path.join(root, "node_modules", "@cloudflare", "workerd-linux-64", "bin", "workerd");
-  return {
-    cpu: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? "unknown",
-    cores: os.cpus().length,
-    memory_gb: round(os.totalmem() / 2 ** 30, 1),
-    os: `${osRel.PRETTY_NAME ?? "Linux"}, kernel ${os.release()}`,
-    node: process.version,
-    wrangler: JSON.parse(readFileSync(path.join(root, "node_modules", "wrangler", "package.json"), "utf8")).version,
-    workerd: sh(workerdBin, ["--version"]),
-    wrk: sh("wrk", ["-v"])?.split("\n")[0]?.replace(/\s*Copyright.*$/, "") ?? null,
-    load_avg_at_start: os.loadavg().map((x) => round(x, 2)),
-  };
-}
 
 /** Sizes of a wasm file's sections, raw and gzip -9 (what the bundle's bytes are spent on). */
 function wasmSections(file) {
@@ -751,4 +671,8 @@ function writeDoc(md) {
   writeFileSync(file, `${text.slice(0, i + begin.length)}\n${md}${text.slice(j)}`);
 }
 
-main().then(() => process.exit(0), (e) => { console.error("[bench] failed:", e); process.exit(1); });
+if (args.has("--soak")) {
+  import("./soak.mjs").then((m) => m.runSoak(process.argv.slice(2))).then((passed) => process.exit(passed ? 0 : 1), (e) => { console.error("[soak] failed:", e); process.exit(1); });
+} else {
+  main().then(() => process.exit(0), (e) => { console.error("[bench] failed:", e); process.exit(1); });
+}
