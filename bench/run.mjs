@@ -25,6 +25,7 @@ import { root } from "../test/support/paths.mjs";
 import { startGateway, freePort, migrate } from "../test/support/gateway.mjs";
 import { SETUP_TOKEN } from "../test/support/admin.mjs";
 import { fakeKey } from "../test/support/keys.mjs";
+import { costProbe, renderCost } from "./cost.mjs";
 import { MODEL_PATH, BODY, POOL_KEYS, readStat, cmdline, rssKb, procTable, descendants, startFastUpstream, provision, preflight, round, sh, machine } from "./common.mjs";
 
 const args = new Set(process.argv.slice(2));
@@ -437,6 +438,10 @@ async function main() {
       gateway_paced: await load(targets.gateway, 1, SEC.diag, { pauseMs: PAUSE_MS }),
     };
 
+    // What a request costs the platform (Server-Timing, the request log's cost columns).
+    log("per-request cost …");
+    res.cost = await costProbe({ url: targets.gateway.url, key: token, query: gw.query });
+
     // After the load: is every key still active, and did the gateway log errors?
     const keys = await admin.get("/api/v1/keys?per_page=100");
     const list = Array.isArray(keys.body) ? keys.body : keys.body?.items ?? keys.body?.keys ?? [];
@@ -613,6 +618,7 @@ function renderMarkdown(r) {
     row("Logging on/off", "", "", "**pending (config switch not yet available)**", "", "", "measured once, with the gateway's default logging");
   }
   lines.push("");
+  if (r.cost) lines.push(...renderCost(r.cost));
   const dg = r.diagnostics;
   lines.push("Where the time goes (p50 at c=1, each probe alone):");
   lines.push("");
