@@ -2,7 +2,8 @@
 //! platform-free logic in `poise-core`.
 //!
 //! Routing: `/healthz` (public liveness), `/api/*` (admin API), the Gemini proxy paths
-//! (`/{version}/…`, `/upload/…`, `/download/…`); any other path the Worker sees is a JSON 404.
+//! (`/{version}/…`, `/upload/…`, `/download/…`), the Live API WebSocket (`/ws/…`, see `live.rs`);
+//! any other path the Worker sees is a JSON 404.
 //! The admin UI's files are served by the `[assets]` binding before the Worker runs.
 
 mod admin;
@@ -12,6 +13,7 @@ mod cron;
 mod durable;
 mod error;
 mod http;
+mod live;
 mod pool;
 mod proxy;
 mod store;
@@ -26,6 +28,7 @@ use worker::{event, Context, Env, Request, Response};
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let raw = RawUrl::parse(&req.inner().url());
     match surface(&raw.path) {
+        _ if raw.path.starts_with("/ws/") || raw.path.starts_with("//ws/") => live::handle(req, env, ctx, raw).await,
         Surface::None if raw.path.starts_with("/api/") => admin::handle(req, env, ctx, raw).await,
         Surface::None if raw.path.starts_with("/openai/") => proxy::handle(req, env, ctx, raw, Surface::Native).await,
         Surface::None => route_other(&raw),

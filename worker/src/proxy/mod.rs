@@ -17,12 +17,12 @@
 
 mod attempt;
 mod body;
-mod context;
+pub(crate) mod context;
 mod cors;
 mod exchange;
 mod outbound;
 mod respond;
-mod retry;
+pub(crate) mod retry;
 
 use crate::durable::token_limiter::Limiter;
 use crate::http::{gateway_error, OrInternal, RawUrl};

@@ -17,9 +17,10 @@ use poise_core::error::GatewayError;
 use poise_core::log::AttemptLog;
 use poise_core::pool::retry::{after_failure, outcome, Failed, Next, Penalty};
 use poise_core::pool::shard::Outcome;
+use poise_core::pool::Classification;
 use poise_core::proxy::affinity;
 use std::time::Duration;
-use worker::{console_error, Delay, Response};
+use worker::{console_error, Context, Delay, Env, Response};
 
 /// Tries keys until one answers, at most `max_attempts` (one for a streamed request body).
 /// Every attempt is recorded in the session's log record.
@@ -167,23 +168,37 @@ impl<'a> Loop<'a> {
     }
 
     async fn penalise(&self, s: &Session, key: &PoolKey, penalty: Penalty, f: &Failure) {
-        let c = &f.class;
-        match penalty {
-            Penalty::DisableKey => {
-                let disabled = async {
-                    let db = store::db(&s.env)?;
-                    db.batch(store::keys::auto_disable_stmts(&db, key.id, &c.reason, &c.message, self.now, "pool")?)
-                        .await
-                };
-                if let Err(e) = disabled.await {
-                    console_error!("disabling key {} failed: {}", key.id, e);
-                }
+        apply_penalty(&s.env, &s.ctx, &self.pool, key, penalty, &f.class, &self.model, self.now).await;
+    }
+}
+
+/// Executes a penalty decided by `poise_core::pool::retry` on `key` (the proxy's attempt loop
+/// and the Live API's share it).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn apply_penalty(
+    env: &Env,
+    ctx: &Context,
+    pool: &Pool,
+    key: &PoolKey,
+    penalty: Penalty,
+    c: &Classification,
+    model: &str,
+    now: u64,
+) {
+    match penalty {
+        Penalty::DisableKey => {
+            let disabled = async {
+                let db = store::db(env)?;
+                db.batch(store::keys::auto_disable_stmts(&db, key.id, &c.reason, &c.message, now, "pool")?).await
+            };
+            if let Err(e) = disabled.await {
+                console_error!("disabling key {} failed: {}", key.id, e);
             }
-            Penalty::Alert => alert(s, c.class.as_str(), &c.message, self.now),
-            _ => {
-                if let Some(o) = outcome(penalty, c, &self.model, key.project.is_some(), self.now) {
-                    self.pool.report(&s.ctx, key.id, self.now, o);
-                }
+        }
+        Penalty::Alert => alert(env, ctx, c.class.as_str(), &c.message, now),
+        _ => {
+            if let Some(o) = outcome(penalty, c, model, key.project.is_some(), now) {
+                pool.report(ctx, key.id, now, o);
             }
         }
     }
@@ -226,9 +241,9 @@ fn relay(f: Failure, dialect: Dialect) -> Result<Response, GatewayError> {
 }
 
 /// Records a pool-wide alert in the background.
-fn alert(s: &Session, kind: &str, message: &str, now: u64) {
-    let (env, kind, message) = (s.env.clone(), kind.to_string(), message.to_string());
-    s.ctx.wait_until(async move {
+fn alert(env: &Env, ctx: &Context, kind: &str, message: &str, now: u64) {
+    let (env, kind, message) = (env.clone(), kind.to_string(), message.to_string());
+    ctx.wait_until(async move {
         let run = async { store::keys::pool_alert(&store::db(&env)?, &kind, &message, now).await };
         if let Err(e) = run.await {
             console_error!("pool alert not recorded: {}", e);
