@@ -13,6 +13,7 @@ pub mod cost;
 pub mod error;
 pub mod live;
 pub mod log;
+pub mod media;
 pub mod policy;
 pub mod pool;
 pub mod proxy;

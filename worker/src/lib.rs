@@ -14,6 +14,7 @@ mod durable;
 mod error;
 mod http;
 mod live;
+mod media;
 mod pool;
 mod proxy;
 mod store;

@@ -62,6 +62,9 @@ pub async fn pass_through(
     if status < 300 && affinity::creates(out.method.as_ref(), out.path(), upload_final) {
         return capture_created(up, status, headers, key, env).await.map(Some);
     }
+    if status == 200 && poise_core::media::may_carry_download_uris(out.method.as_ref(), out.path()) {
+        return crate::media::rewrite_downloads(up, status, headers, key, raw, env).await.map(Some);
+    }
     let shape = shape_for(content_type.as_deref(), out.path(), out.query());
     let generation = status == 200 && is_generate_path(out.path());
     let builder = ResponseBuilder::new().with_status(status).with_headers(headers);
