@@ -16,8 +16,9 @@
 // What it adds:
 //   - the cron: the scheduled handler runs on wrangler.toml's `*/N * * * *` schedules, since
 //     local mode has no Cloudflare scheduler (key re-validation and log retention keep working);
-//   - a watchdog: if /healthz stops answering (3 checks 10 s apart), workerd is stopped and
-//     started again on the same port and state (a restart loses only in-flight requests);
+//   - a watchdog: if /healthz stops answering (3 checks 10 s apart), or workerd's resident memory
+//     passes POISE_MAX_RSS_MB (default 1536; 0 = no limit), workerd is stopped and started again
+//     on the same port and state (a restart takes ~3 s and loses only in-flight requests);
 //   - SIGINT / SIGTERM stop workerd cleanly (it flushes its SQLite state) and exit 0.
 //
 //   node scripts/serve.mjs [--port N] [--ip ADDR] [--persist DIR] [--config FILE] [--var NAME:VALUE]...
@@ -28,6 +29,7 @@
 // Prints `READY <url>` on stdout once the Worker answers (scripts and the soak bench wait for it).
 import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
+import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -50,6 +52,8 @@ const logLevel = env.POISE_LOG_LEVEL ?? "warn";
 const inspector = inspectorOption(env.POISE_INSPECTOR);
 const WATCHDOG_INTERVAL_MS = 10_000;
 const WATCHDOG_FAILURES = 3;
+const MAX_RSS_MB = Number(env.POISE_MAX_RSS_MB ?? 1536);
+if (!Number.isFinite(MAX_RSS_MB) || MAX_RSS_MB < 0) throw new Error(`POISE_MAX_RSS_MB: a number of MiB (0 = no limit), got ${env.POISE_MAX_RSS_MB}`);
 
 const say = (msg) => console.error(`[serve] ${msg}`);
 
@@ -136,6 +140,23 @@ async function healthy() {
   }
 }
 
+/** Resident memory (MiB) of this process's workerd children, from /proc (Linux; 0 elsewhere). */
+function workerdRssMb() {
+  let kb = 0;
+  try {
+    for (const d of readdirSync("/proc")) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+        const close = stat.lastIndexOf(")");
+        if (stat.slice(stat.indexOf("(") + 1, close) !== "workerd" || Number(stat.slice(close + 2).split(" ")[1]) !== process.pid) continue;
+        kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${d}/status`, "utf8"))?.[1] ?? 0);
+      } catch { /* exited meanwhile */ }
+    }
+  } catch { /* no /proc */ }
+  return kb / 1024;
+}
+
 async function restart(reason) {
   say(`restarting the Worker: ${reason}`);
   try {
@@ -172,9 +193,12 @@ if (env.POISE_WATCHDOG !== "0") {
     busy = true;
     try {
       failures = (await healthy()) ? 0 : failures + 1;
+      const rss = MAX_RSS_MB ? workerdRssMb() : 0;
       if (failures >= WATCHDOG_FAILURES) {
         failures = 0;
         await restart(`/healthz failed ${WATCHDOG_FAILURES} times in a row`);
+      } else if (rss > MAX_RSS_MB) {
+        await restart(`workerd uses ${rss.toFixed(0)} MiB, more than POISE_MAX_RSS_MB=${MAX_RSS_MB}`);
       }
     } catch (e) {
       say(`watchdog: ${e.message}`);
