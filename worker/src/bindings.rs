@@ -8,3 +8,4 @@ pub const ADMIN_SETUP_TOKEN: &str = "ADMIN_SETUP_TOKEN";
 pub const LOGIN_GUARD: &str = "LOGIN_GUARD";
 pub const CLOCK_SKEW_MS: &str = "CLOCK_SKEW_MS";
 pub const TOKEN_LIMITER: &str = "TOKEN_LIMITER";
+pub const PASSWORD_HASH_ITERATIONS: &str = "PASSWORD_HASH_ITERATIONS";

@@ -20,8 +20,11 @@ use crate::admin::{constant_time_eq, hex_decode, hex_encode};
 
 /// Identifier of the scheme, the first field of a stored hash.
 pub const SCHEME: &str = "pbkdf2-sha256";
-/// Iterations for new hashes. To be tuned against the Worker's CPU budget for the sign-in request.
+/// Iterations for new hashes when the deployment does not set `PASSWORD_HASH_ITERATIONS` (a
+/// Workers Paid budget; README "Password hash cost" has the measured table and the Free-plan value).
 pub const DEFAULT_ITERATIONS: u32 = 100_000;
+/// Fewest iterations a deployment may configure; lower settings are raised to this.
+pub const MIN_ITERATIONS: u32 = 1_000;
 /// Upper bound on the iterations accepted from a stored hash, so a corrupted row cannot pin the CPU.
 pub const MAX_ITERATIONS: u32 = 10_000_000;
 /// Length of the derived hash in bytes (the SHA-256 output size).
@@ -119,6 +122,29 @@ pub fn verify_password(password: &str, stored: &str) -> Result<bool, PasswordErr
 /// `current_iterations`, another scheme, or cannot be parsed.
 pub fn needs_rehash(stored: &str, current_iterations: u32) -> bool {
     StoredHash::parse(stored).map_or(true, |s| s.iterations < current_iterations)
+}
+
+/// The iteration count for new hashes from the deployment's `PASSWORD_HASH_ITERATIONS` setting:
+/// unset or unparseable means [`DEFAULT_ITERATIONS`]; values are clamped to
+/// [`MIN_ITERATIONS`]`..=`[`MAX_ITERATIONS`].
+pub fn configured_iterations(setting: Option<&str>) -> u32 {
+    setting
+        .and_then(|s| s.trim().replace('_', "").parse::<u32>().ok())
+        .map_or(DEFAULT_ITERATIONS, |n| n.clamp(MIN_ITERATIONS, MAX_ITERATIONS))
+}
+
+/// A well-formed stored hash that no password matches (its hash field is all zeros, which a
+/// PBKDF2 output is not, in practice). Sign-in verifies unknown usernames against it, so they cost
+/// exactly one hash at the current iteration count, like a known username, without a second one
+/// being computed to build the dummy.
+pub fn dummy_hash(iterations: u32) -> String {
+    let iterations = iterations.clamp(1, MAX_ITERATIONS);
+    format!("{SCHEME}${iterations}${}${}", "00".repeat(16), "00".repeat(HASH_LEN))
+}
+
+/// The iteration count recorded in a stored hash, if it parses.
+pub fn stored_iterations(stored: &str) -> Option<u32> {
+    StoredHash::parse(stored).ok().map(|s| s.iterations)
 }
 
 /// Checks a new admin password: [`MIN_PASSWORD_CHARS`] to [`MAX_PASSWORD_CHARS`] characters, not only whitespace.
@@ -224,6 +250,31 @@ mod tests {
         for (stored, current, expected) in cases {
             assert_eq!(needs_rehash(stored, *current), *expected, "{stored:?} at {current}");
         }
+    }
+
+    #[test]
+    fn configured_iterations_table() {
+        let cases: &[(Option<&str>, u32)] = &[
+            (None, DEFAULT_ITERATIONS),
+            (Some(""), DEFAULT_ITERATIONS),
+            (Some("abc"), DEFAULT_ITERATIONS),
+            (Some("4000"), 4_000),
+            (Some(" 20_000 "), 20_000),
+            (Some("10"), MIN_ITERATIONS),
+            (Some("4294967295"), MAX_ITERATIONS),
+        ];
+        for (setting, expected) in cases {
+            assert_eq!(configured_iterations(*setting), *expected, "{setting:?}");
+        }
+    }
+
+    #[test]
+    fn dummy_hash_parses_and_matches_nothing() {
+        let dummy = dummy_hash(FAST);
+        assert_eq!(stored_iterations(&dummy), Some(FAST));
+        assert_eq!(verify_password("", &dummy), Ok(false));
+        assert_eq!(verify_password("correct horse battery staple", &dummy), Ok(false));
+        assert!(needs_rehash(&dummy, FAST + 1));
     }
 
     #[test]

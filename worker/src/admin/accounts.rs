@@ -6,7 +6,11 @@ use crate::durable::login_guard;
 use crate::error::OrInternal;
 use crate::{bindings, clock, store};
 use poise_core::admin::constant_time_eq;
-use poise_core::admin::password::{hash_password, validate_new_password, verify_password, DEFAULT_ITERATIONS};
+use poise_core::admin::password::{
+    configured_iterations, dummy_hash, hash_password, needs_rehash, validate_new_password, verify_password,
+    MAX_PASSWORD_CHARS,
+};
+use poise_core::admin::throttle::Subject;
 use poise_core::api::auth::*;
 use poise_core::api::error::ApiError;
 use std::collections::BTreeMap;
@@ -15,10 +19,19 @@ fn view(row: &store::admins::AdminRow) -> AdminView {
     AdminView { id: row.id, username: row.username.clone(), created_at: row.created_at as u64 }
 }
 
-fn new_hash(password: &str) -> Result<String, ApiError> {
+/// Shortest `ADMIN_SETUP_TOKEN` accepted: a shorter one could be guessed within the throttle.
+pub const MIN_SETUP_TOKEN_CHARS: usize = 24;
+
+/// Iterations for new password hashes: the `PASSWORD_HASH_ITERATIONS` var (README "Password
+/// hash cost"), else `DEFAULT_ITERATIONS`.
+fn hash_iterations(env: &worker::Env) -> u32 {
+    configured_iterations(env.var(bindings::PASSWORD_HASH_ITERATIONS).ok().map(|v| v.to_string()).as_deref())
+}
+
+fn new_hash(env: &worker::Env, password: &str) -> Result<String, ApiError> {
     let mut salt = [0u8; 16];
     getrandom::getrandom(&mut salt).or_internal("random")?;
-    Ok(hash_password(password, &salt, DEFAULT_ITERATIONS))
+    Ok(hash_password(password, &salt, hash_iterations(env)))
 }
 
 fn check_new_account(username: &str, password: &str) -> Result<(), ApiError> {
@@ -52,15 +65,23 @@ pub async fn setup(mut c: Call<'_>) -> Result<Reply, ApiError> {
         .ok()
         .filter(|s| !s.is_empty())
         .ok_or_else(|| ApiError::Forbidden("setup is disabled: set the ADMIN_SETUP_TOKEN secret first".into()))?;
+    if expected.chars().count() < MIN_SETUP_TOKEN_CHARS {
+        return Err(ApiError::Forbidden(format!(
+            "setup is disabled: ADMIN_SETUP_TOKEN is shorter than {MIN_SETUP_TOKEN_CHARS} characters; set a long random one"
+        )));
+    }
     let db = store::db(c.env).or_internal("d1")?;
     if store::admins::any(&db).await.or_internal("admins")? {
         return Err(ApiError::Conflict("setup is already done; sign in instead".into()));
     }
+    let guard = login_guard::Guard::new(c.env, Subject::Setup, login_guard::client_ip(&c.req))?;
+    guard.admit().await?;
     if !constant_time_eq(expected.as_bytes(), body.setup_token.as_bytes()) {
         return Err(ApiError::Forbidden("wrong setup token".into()));
     }
+    guard.succeed().await?;
     check_new_account(&body.username, &body.password)?;
-    let hash = new_hash(&body.password)?;
+    let hash = new_hash(c.env, &body.password)?;
     let now = clock::now_ms(c.env);
     let id = store::admins::insert(&db, &body.username, &hash, now, true)
         .await
@@ -70,27 +91,32 @@ pub async fn setup(mut c: Call<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::json(201, &AdminView { id, username: body.username, created_at: now })?.with_header("set-cookie", cookie))
 }
 
+/// Sign-in. Order matters: cheap validation, one D1 lookup, then the guard counts the attempt
+/// (or refuses it) before any hashing; an unknown username is verified against a dummy hash so
+/// it costs exactly one hash like a known one. A stored hash weaker than the current setting is
+/// replaced after a successful sign-in.
 pub async fn login(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let body: LoginRequest = c.json().await?;
-    let ip = c.req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_else(|| "local".into());
-    let guard = login_guard::Guard::new(c.env, &body.username, &ip)?;
-    let now = clock::now_ms(c.env);
-    guard.attempt(now).await?;
+    // Names that cannot exist and passwords no account can have are refused without any work.
+    if validate_username(&body.username).is_err() || body.password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(ApiError::BadCredentials);
+    }
     let db = store::db(c.env).or_internal("d1")?;
     let row = store::admins::by_username(&db, &body.username).await.or_internal("admin")?;
-    let ok = match &row {
-        Some(r) => verify_password(&body.password, &r.password_hash).unwrap_or(false),
-        // Spend the same work for unknown users so timing does not reveal them.
-        None => {
-            let _ = verify_password(&body.password, &hash_password("x", &[0; 16], DEFAULT_ITERATIONS));
-            false
-        }
-    };
+    let subject = row.as_ref().map_or(Subject::Unknown, |r| Subject::Admin(r.id));
+    let guard = login_guard::Guard::new(c.env, subject, login_guard::client_ip(&c.req))?;
+    guard.admit().await?;
+    let iterations = hash_iterations(c.env);
+    let stored = row.as_ref().map_or_else(|| dummy_hash(iterations), |r| r.password_hash.clone());
+    let ok = verify_password(&body.password, &stored).unwrap_or(false);
     let Some(row) = row.filter(|_| ok) else {
-        guard.fail(now).await?;
         return Err(ApiError::BadCredentials);
     };
     guard.succeed().await?;
+    if needs_rehash(&row.password_hash, iterations) {
+        let hash = new_hash(c.env, &body.password)?;
+        store::admins::set_password(&db, row.id, &hash, clock::now_ms(c.env)).await.or_internal("rehash")?;
+    }
     let cookie = session::create(c.env, row.id, !c.is_plain_http()).await?;
     Ok(Reply::json(200, &view(&row))?.with_header("set-cookie", cookie))
 }
@@ -115,7 +141,7 @@ pub async fn change_password(mut c: Call<'_>) -> Result<Reply, ApiError> {
         return Err(ApiError::Forbidden("the current password is wrong".into()));
     }
     validate_new_password(&body.new_password).map_err(|m| ApiError::field("new_password", m))?;
-    let hash = new_hash(&body.new_password)?;
+    let hash = new_hash(c.env, &body.new_password)?;
     store::admins::set_password(&db, admin.id, &hash, clock::now_ms(c.env)).await.or_internal("password")?;
     session::destroy_all(c.env, admin.id, Some(&admin.session_key)).await?;
     Ok(Reply::no_content())
@@ -130,7 +156,7 @@ pub async fn list(c: Call<'_>) -> Result<Reply, ApiError> {
 pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let body: CreateAdminRequest = c.json().await?;
     check_new_account(&body.username, &body.password)?;
-    let hash = new_hash(&body.password)?;
+    let hash = new_hash(c.env, &body.password)?;
     let db = store::db(c.env).or_internal("d1")?;
     let now = clock::now_ms(c.env);
     let id = store::admins::insert(&db, &body.username, &hash, now, false)

@@ -49,11 +49,7 @@ impl Call<'_> {
         if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
             return Err(ApiError::PayloadTooLarge);
         }
-        let bytes =
-            self.req.bytes().await.map_err(|_| ApiError::BadRequest("could not read the request body".into()))?;
-        if bytes.len() > MAX_BODY_BYTES {
-            return Err(ApiError::PayloadTooLarge);
-        }
+        let bytes = read_capped(&mut self.req, MAX_BODY_BYTES).await?;
         serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
     }
 
@@ -61,6 +57,25 @@ impl Call<'_> {
     pub fn is_plain_http(&self) -> bool {
         self.raw.origin.starts_with("http://")
     }
+}
+
+/// Reads a request body chunk by chunk, refusing (413) as soon as it passes `cap` bytes, so a
+/// body without a Content-Length (chunked) is never buffered past the cap either.
+pub async fn read_capped(req: &mut Request, cap: usize) -> Result<Vec<u8>, ApiError> {
+    use futures_util::StreamExt;
+    if req.inner().body().is_none() {
+        return Ok(Vec::new());
+    }
+    let mut stream = req.stream().map_err(|_| ApiError::BadRequest("could not read the request body".into()))?;
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| ApiError::BadRequest("could not read the request body".into()))?;
+        if out.len() + chunk.len() > cap {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
 }
 
 /// A streamed response body (e.g. a CSV export produced page by page).
