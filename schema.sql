@@ -57,13 +57,16 @@ CREATE TABLE client_tokens (
   , groups TEXT NOT NULL DEFAULT '["default"]'
 );
 
--- Administrators of the admin UI/API. Passwords are PBKDF2-HMAC-SHA256 strings.
+-- Administrators of the admin UI/API. Passwords are PBKDF2-HMAC-SHA256 strings (the iteration
+-- count is part of the string). A session is valid only while it carries the admin's current
+-- session_generation; bumping it ends every session of that admin at once.
 CREATE TABLE admins (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   username TEXT NOT NULL UNIQUE COLLATE NOCASE,
   password_hash TEXT NOT NULL,
   created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
+  updated_at INTEGER NOT NULL,
+  session_generation INTEGER NOT NULL DEFAULT 0
 );
 
 -- Config overrides set by an admin, one row per setting (value is JSON).

@@ -175,6 +175,30 @@ fn origins(v: &Value) -> Result<Vec<String>, String> {
         .collect()
 }
 
+/// Google's Gemini API host: always on the upstream allow-list.
+pub const GOOGLE_API_HOST: &str = "generativelanguage.googleapis.com";
+
+/// The hosts `upstream_base_url` may point at, fixed at deploy time: Google's API host, the
+/// host of the `UPSTREAM_BASE_URL` var (the deployment's own default) and each entry of the
+/// comma-separated `UPSTREAM_ALLOWED_HOSTS` var (`host` or `host:port`; ports are not compared).
+/// An admin session alone can therefore never send pool keys to a host the operator did not name.
+pub fn upstream_allow_list(env_upstream: Option<&str>, extra: Option<&str>) -> Vec<String> {
+    let mut hosts = vec![GOOGLE_API_HOST.to_string()];
+    hosts.extend(env_upstream.and_then(|u| parse_origin(u.trim())).map(|(_, h, _)| h.to_ascii_lowercase()));
+    for entry in extra.unwrap_or("").split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let with_scheme = format!("x://{entry}");
+        if let Some((_, host, _)) = parse_origin(&with_scheme) {
+            hosts.push(host.to_ascii_lowercase());
+        }
+    }
+    hosts
+}
+
+/// Whether `url`'s host is on `allowed` (see [`upstream_allow_list`]).
+pub fn upstream_host_allowed(url: &str, allowed: &[String]) -> bool {
+    parse_origin(url.trim()).is_some_and(|(_, host, _)| allowed.iter().any(|a| a.eq_ignore_ascii_case(host)))
+}
+
 /// Checks an upstream base URL: https, or http to loopback; no path beyond `/`, no query.
 pub fn validate_upstream(url: &str) -> Result<String, String> {
     let url = url.trim().trim_end_matches('/');
@@ -212,6 +236,16 @@ fn parse_origin(url: &str) -> Option<(&str, &str, &str)> {
     Some((scheme, host, &rest[end..]))
 }
 
+/// Whether `origin` (`scheme://host[:port]`) may carry the admin API: https anywhere, plain
+/// http only to a loopback host (local development and tests).
+pub fn admin_transport_ok(origin: &str) -> bool {
+    match parse_origin(origin) {
+        Some(("https", _, _)) => true,
+        Some(("http", host, _)) => is_loopback(host),
+        _ => false,
+    }
+}
+
 fn is_loopback(host: &str) -> bool {
     let octets: Vec<&str> = host.split('.').collect();
     host == "localhost"
@@ -232,6 +266,30 @@ mod tests {
     fn defaults_take_env_upstream() {
         assert_eq!(Config::defaults(None).upstream_base_url, GOOGLE_UPSTREAM);
         assert_eq!(Config::defaults(Some("http://127.0.0.1:9911/")).upstream_base_url, "http://127.0.0.1:9911");
+    }
+
+    #[test]
+    fn upstream_allow_list_rules() {
+        let list =
+            upstream_allow_list(Some("http://127.0.0.1:9911"), Some(" relay.example.com:8443 , ,EU.example.org"));
+        assert_eq!(list, [GOOGLE_API_HOST, "127.0.0.1", "relay.example.com", "eu.example.org"]);
+        assert!(upstream_host_allowed("https://generativelanguage.googleapis.com", &list));
+        assert!(upstream_host_allowed("http://127.0.0.1:1234", &list));
+        assert!(upstream_host_allowed("https://RELAY.example.com", &list));
+        assert!(!upstream_host_allowed("https://evil.example.com", &list));
+        assert!(!upstream_host_allowed("https://generativelanguage.googleapis.com.evil.com", &list));
+        assert_eq!(upstream_allow_list(None, None), [GOOGLE_API_HOST]);
+    }
+
+    #[test]
+    fn admin_transport_rules() {
+        assert!(admin_transport_ok("https://gw.example.com"));
+        assert!(admin_transport_ok("http://127.0.0.1:8787"));
+        assert!(admin_transport_ok("http://localhost:8787"));
+        assert!(admin_transport_ok("http://[::1]:8787"));
+        assert!(!admin_transport_ok("http://gw.example.com"));
+        assert!(!admin_transport_ok("http://127.0.0.1.evil.com"));
+        assert!(!admin_transport_ok("ftp://127.0.0.1"));
     }
 
     #[test]

@@ -4,7 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startUpstream } from "../support/upstream.mjs";
 import { startGateway } from "../support/gateway.mjs";
-import { setupAdmin, SETUP_TOKEN } from "../support/admin.mjs";
+import { setupAdmin, SETUP_TOKEN, ADMIN } from "../support/admin.mjs";
 import { fakeKey } from "../support/keys.mjs";
 
 let up;
@@ -41,8 +41,14 @@ test("import from messy text: added / duplicate / not-a-key, then masked everywh
   assert.ok(!JSON.stringify(one.body).match(/AIza[0-9A-Za-z_-]{35}/));
 });
 
-test("export returns full keys and is recorded", async () => {
-  const r = await admin.get("/api/v1/keys/export");
+test("export needs the password again, returns full keys and is recorded", async () => {
+  assert.equal((await admin.get("/api/v1/keys/export")).status, 405);
+  let r = await admin.post("/api/v1/keys/export", {});
+  assert.equal(r.status, 400);
+  r = await admin.post("/api/v1/keys/export", { password: "not the admin password" });
+  assert.equal(r.status, 403);
+  assert.ok(!r.text.includes("AIza"));
+  r = await admin.post("/api/v1/keys/export", { password: ADMIN.password });
   assert.equal(r.status, 200);
   assert.deepEqual(new Set(r.body.map((k) => k.key)), new Set([K1, K2, K3, AQ]));
   const audit = await admin.get("/api/v1/audit?limit=5");

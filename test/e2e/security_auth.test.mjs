@@ -129,7 +129,7 @@ function chunkedWithoutEnd(path, bytes) {
     const u = new URL(gw.url + path);
     const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: "POST", headers: { "content-type": "application/json", "transfer-encoding": "chunked" } });
     const timer = setTimeout(() => { req.destroy(); reject(new Error("no answer while the body was still open")); }, 20000);
-    req.on("response", (res) => { clearTimeout(timer); res.resume(); resolve(res.statusCode); req.destroy(); });
+    req.on("response", (res) => { clearTimeout(timer); res.resume(); resolve(res.statusCode); req.end(); });
     req.on("error", () => {});
     const chunk = Buffer.alloc(64 * 1024, 0x20);
     for (let sent = 0; sent < bytes; sent += chunk.length) req.write(chunk);
@@ -139,5 +139,8 @@ function chunkedWithoutEnd(path, bytes) {
 test("sign-in and setup bodies are capped whatever the framing (413 before the body ends)", async () => {
   for (const path of ["/api/v1/auth/login", "/api/v1/setup"]) {
     assert.equal(await chunkedWithoutEnd(path, 2 * 1024 * 1024), 413, path);
+    // wrangler dev (not the Worker) fails the next request after a client abandons a body
+    // mid-stream ("worker restarted mid-request"); a restart gives each path a clean start.
+    await gw.restart();
   }
 });

@@ -204,6 +204,8 @@ test("keys are masked in the table; full keys are nowhere in the page", async ()
 test("export is an explicit download; the keys appear in the file, not in the page", async () => {
   await byTestId("key-export").click();
   await byTestId("export-dialog").waitFor();
+  // The export needs the password again.
+  await page.fill("#export-password", ADMIN.password);
   const [download] = await Promise.all([page.waitForEvent("download"), byTestId("export-txt").click()]);
   assert.equal(download.suggestedFilename(), "poise-keys.txt");
   const text = readFileSync(await download.path(), "utf8");

@@ -9,3 +9,5 @@ pub const LOGIN_GUARD: &str = "LOGIN_GUARD";
 pub const CLOCK_SKEW_MS: &str = "CLOCK_SKEW_MS";
 pub const TOKEN_LIMITER: &str = "TOKEN_LIMITER";
 pub const PASSWORD_HASH_ITERATIONS: &str = "PASSWORD_HASH_ITERATIONS";
+pub const ASSETS: &str = "ASSETS";
+pub const UPSTREAM_ALLOWED_HOSTS: &str = "UPSTREAM_ALLOWED_HOSTS";

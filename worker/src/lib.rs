@@ -3,8 +3,12 @@
 //!
 //! Routing: `/healthz` (public liveness), `/api/*` (admin API), the Gemini proxy paths
 //! (`/{version}/…`, `/upload/…`, `/download/…`), the Live API WebSocket (`/ws/…`, see `live.rs`);
-//! any other path the Worker sees is a JSON 404.
-//! The admin UI's files are served by the `[assets]` binding before the Worker runs.
+//! any other path the Worker sees is a JSON 404
+//! in the caller's dialect, unless the client asks for HTML (`Accept: text/html`) and the path is
+//! not one of the gateway's API prefixes: then it gets the admin UI. The admin UI's files are
+//! served by the `[assets]` binding before the Worker runs (only browser navigations to unknown
+//! paths get its `index.html` there; `wrangler.toml` `run_worker_first` keeps every API prefix,
+//! `/gemini/*` included, away from it).
 
 mod admin;
 mod bindings;
@@ -19,7 +23,7 @@ mod pool;
 mod proxy;
 mod store;
 
-use http::RawUrl;
+use http::{Dialect, RawUrl};
 use poise_core::error::GatewayError;
 use poise_core::proxy::route::{surface, Surface};
 use serde_json::json;
@@ -32,15 +36,39 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         _ if raw.path.starts_with("/ws/") || raw.path.starts_with("//ws/") => live::handle(req, env, ctx, raw).await,
         Surface::None if raw.path.starts_with("/api/") => admin::handle(req, env, ctx, raw).await,
         Surface::None if raw.path.starts_with("/openai/") => proxy::handle(req, env, ctx, raw, Surface::Native).await,
-        Surface::None => route_other(&raw),
+        Surface::None => route_other(req, &env, &raw).await,
         s => proxy::handle(req, env, ctx, raw, s).await,
     }
 }
 
-/// `/healthz`, or the gateway's JSON 404 (the same error mapping as the proxy's).
-fn route_other(raw: &RawUrl) -> worker::Result<Response> {
-    match raw.path.as_str() {
-        "/healthz" => http::json(200, &json!({"status": "ok"})),
-        _ => http::gateway_error(&GatewayError::NotFound, http::Dialect::Gemini),
+async fn route_other(req: Request, env: &Env, raw: &RawUrl) -> worker::Result<Response> {
+    if raw.path == "/healthz" {
+        return http::json(200, &json!({"status": "ok"}));
+    }
+    if accepts_html(&req) && !is_api_prefix(&raw.path) {
+        return env.assets(bindings::ASSETS)?.fetch_request(req).await;
+    }
+    http::gateway_error(&GatewayError::NotFound, dialect_of(&raw.path))
+}
+
+/// Whether the client asked for an HTML page (a browser), not JSON.
+fn accepts_html(req: &Request) -> bool {
+    req.headers().get("accept").ok().flatten().is_some_and(|a| a.to_ascii_lowercase().contains("text/html"))
+}
+
+/// Paths that are API calls whatever the client accepts: a mistaken base URL such as
+/// `/gemini/v1beta/…` must get a JSON error an SDK can read, never the admin UI's page.
+fn is_api_prefix(path: &str) -> bool {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    matches!(first, "api" | "gemini" | "openai" | "upload" | "download" | "healthz")
+        || poise_core::proxy::route::is_version(first)
+}
+
+/// OpenAI-style paths get OpenAI's error shape; everything else Google's.
+fn dialect_of(path: &str) -> Dialect {
+    if ["/chat/completions", "/embeddings", "/openai/"].iter().any(|p| path.contains(p)) {
+        Dialect::OpenAi
+    } else {
+        Dialect::Gemini
     }
 }

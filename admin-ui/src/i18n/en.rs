@@ -253,6 +253,8 @@ pub static EN: Strings = Strings {
     admin_delete_confirm: "Remove the administrator {}?",
     admin_last: "The last administrator cannot be removed",
     password_intro: "Signed in as {}.",
+    confirm_password: "Your password",
+    confirm_password_hint: "Exporting keys and changing the upstream need your password again.",
     password_current: "Current password",
     password_new: "New password",
     password_change: "Change password",

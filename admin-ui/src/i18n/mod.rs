@@ -251,6 +251,7 @@ strings! {
     cfg_cors_allowed_origins, cfg_cors_allowed_origins_doc, cfg_key_rpm_default, cfg_key_rpm_default_doc,
     cfg_anthropic_model_map, cfg_anthropic_model_map_doc, cfg_anthropic_max_output_tokens, cfg_anthropic_max_output_tokens_doc,
     admin_add, admin_created, admin_exists, admin_deleted, admin_delete_confirm, admin_last,
+    confirm_password, confirm_password_hint,
     password_intro, password_current, password_new, password_change, password_changed, password_wrong_current,
     nav_logs, filters_label, range_label, range_1h, range_24h, range_7d, range_all, range_custom, range_from, range_to,
     filter_token, filter_token_any, filter_key, filter_key_placeholder, filter_model_any, status_2xx, status_4xx,

@@ -253,6 +253,8 @@ pub static ZH: Strings = Strings {
     admin_delete_confirm: "移除管理员 {}？",
     admin_last: "不能移除最后一个管理员",
     password_intro: "当前登录：{}。",
+    confirm_password: "你的密码",
+    confirm_password_hint: "导出密钥和更改上游地址需要再次输入密码。",
     password_current: "当前密码",
     password_new: "新密码",
     password_change: "修改密码",

@@ -2,7 +2,7 @@
 //! overrode it, and a doc line. Saving sends only the changed fields; the server validates
 //! and its per-field messages appear under the inputs.
 
-use crate::components::field::{CheckField, Field};
+use crate::components::field::{bind, server_error, CheckField, Field};
 use crate::components::status::{ErrorBanner, Loading};
 use crate::hooks::{use_strings, use_toast};
 use crate::i18n::{config_text, fill};
@@ -10,6 +10,8 @@ use crate::services::{api, ApiClientError};
 use crate::state::config_form::{ConfigAction, ConfigForm, FieldKind, FIELDS};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
+
+const UPSTREAM: &str = "upstream_base_url";
 
 #[component]
 pub fn ConfigPage() -> Html {
@@ -20,6 +22,8 @@ pub fn ConfigPage() -> Html {
     let save_error = use_state(|| None::<ApiClientError>);
     let attempt = use_state(|| 0u32);
     let busy = use_state(|| false);
+    // Changing where requests (and pool keys) go needs the admin's password again.
+    let confirm = use_state(String::new);
     {
         let (d, load_error) = (form.dispatcher(), load_error.clone());
         use_effect_with(*attempt, move |_| {
@@ -33,12 +37,15 @@ pub fn ConfigPage() -> Html {
         });
     }
     let onsubmit = {
-        let (form, save_error, busy) = (form.clone(), save_error.clone(), busy.clone());
+        let (form, save_error, busy, confirm) = (form.clone(), save_error.clone(), busy.clone(), confirm.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let patch = form.patch();
+            let mut patch = form.patch();
             if patch.is_empty() {
                 return;
+            }
+            if patch.contains_key(UPSTREAM) {
+                patch.insert("current_password".into(), (*confirm).clone().into());
             }
             let (d, save_error, busy, toast) = (form.dispatcher(), save_error.clone(), busy.clone(), toast.clone());
             busy.set(true);
@@ -84,6 +91,11 @@ pub fn ConfigPage() -> Html {
                 }
                 for spec in FIELDS.iter() {
                     { setting(s, &form, spec.name, spec.kind, &save_error) }
+                }
+                if form.is_dirty(UPSTREAM) {
+                    <Field id="cfg-current_password" label={s.confirm_password} kind="password" autocomplete="current-password"
+                        value={(*confirm).clone()} oninput={bind(&confirm)} hint={s.confirm_password_hint}
+                        error={server_error(&save_error, "current_password")} />
                 }
                 <div class="actions sticky">
                     <button type="button" onclick={discard} disabled={!dirty || *busy} data-testid="config-discard">{ s.discard }</button>

@@ -618,13 +618,15 @@ fn ExportDialog(props: &ExportProps) -> Html {
     let s = use_strings();
     let toast = use_toast();
     let busy = use_state(|| false);
+    let password = use_state(String::new);
     let export = |json: bool| {
-        let (busy, toast, on_close) = (busy.clone(), toast.clone(), props.on_close.clone());
+        let (busy, toast, on_close, password) = (busy.clone(), toast.clone(), props.on_close.clone(), password.clone());
         Callback::from(move |_: MouseEvent| {
             let (busy, toast, on_close) = (busy.clone(), toast.clone(), on_close.clone());
+            let password = (*password).clone();
             busy.set(true);
             spawn_local(async move {
-                let saved = api::export_keys().await.map_err(|e| error_text(s, &e)).and_then(|keys| {
+                let saved = api::export_keys(&password).await.map_err(|e| error_text(s, &e)).and_then(|keys| {
                     let n = keys.len();
                     let result = if json {
                         let text = serde_json::to_string_pretty(&keys).map_err(|e| e.to_string())?;
@@ -650,10 +652,12 @@ fn ExportDialog(props: &ExportProps) -> Html {
     html! {
         <Dialog title={s.key_export} on_close={props.on_close.clone()} testid="export-dialog">
             <p class="banner warn">{ s.export_warning }</p>
+            <Field id="export-password" label={s.confirm_password} kind="password" autocomplete="current-password"
+                value={(*password).clone()} oninput={bind(&password)} hint={s.confirm_password_hint} required=true />
             <div class="actions">
                 <button type="button" onclick={props.on_close.reform(|_: MouseEvent| ())}>{ s.cancel }</button>
-                <button type="button" disabled={*busy} onclick={export(false)} data-testid="export-txt">{ s.export_txt }</button>
-                <button type="button" class="primary" disabled={*busy} onclick={export(true)} data-testid="export-json">{ s.export_json }</button>
+                <button type="button" disabled={*busy || password.is_empty()} onclick={export(false)} data-testid="export-txt">{ s.export_txt }</button>
+                <button type="button" class="primary" disabled={*busy || password.is_empty()} onclick={export(true)} data-testid="export-json">{ s.export_json }</button>
             </div>
         </Dialog>
     }

@@ -124,8 +124,9 @@ pub async fn create_key(body: &CreateKeyRequest) -> Result<KeyView> {
 pub async fn import_keys(body: &ImportRequest) -> Result<ImportResult> {
     request(Method::POST, "/keys/import", Some(body)).await
 }
-pub async fn export_keys() -> Result<Vec<ExportedKey>> {
-    request(Method::GET, "/keys/export", NO_BODY).await
+/// The export needs the admin's password again.
+pub async fn export_keys(password: &str) -> Result<Vec<ExportedKey>> {
+    request(Method::POST, "/keys/export", Some(&serde_json::json!({ "password": password }))).await
 }
 pub async fn get_key(id: i64) -> Result<KeyView> {
     request(Method::GET, &format!("/keys/{id}"), NO_BODY).await

@@ -1,8 +1,11 @@
 //! Sign-in throttling: the pure logic of the `LoginGuard` Durable Object, with time passed in.
 //!
-//! An attempt is checked against several buckets at once (see [`Bucket`]): the account (or the
-//! one global bucket shared by every unknown username), the client IP and, for IPv6, the
-//! client's /64 network. An attempt is **counted when it is admitted**, in the same object call,
+//! An attempt is checked against several buckets at once (see [`Bucket`]): the account, the
+//! client IP and, for IPv6, the client's /64 network. A username that names no admin gets an
+//! account bucket of its own too (keyed by a hash of the name, so it locks exactly like a real
+//! account and the lock reveals nothing) and also counts in one global bucket shared by every
+//! unknown username, which caps how much hashing (and how many records) a flood of random names
+//! can cause. An attempt is **counted when it is admitted**, in the same object call,
 //! before the password is hashed, so concurrent attempts cannot all slip in before the first
 //! failure is recorded: at most [`Limits::max`] attempts per bucket are ever evaluated in a
 //! window. A success clears the account's bucket and refunds its own count in the network
@@ -27,7 +30,7 @@ pub const IP_MAX: u32 = 20;
 /// Attempts evaluated per window from one IPv6 /64 (one customer's network).
 pub const NET_MAX: u32 = 40;
 /// Attempts with usernames that name no admin, per window, from everywhere together.
-pub const UNKNOWN_MAX: u32 = 50;
+pub const UNKNOWN_MAX: u32 = 100;
 
 /// Which kind of bucket a key names; each kind has its own limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,20 +58,22 @@ impl Scope {
 pub enum Subject {
     /// An existing admin, by id (ids never change, usernames are case-insensitive).
     Admin(i64),
-    /// A username that names no admin. All of them share one bucket, so a flood of random
-    /// usernames stores nothing per name.
-    Unknown,
+    /// A username that names no admin, by a hash of its lowercased form. Besides its own
+    /// bucket it counts in the global unknown-username bucket.
+    Unknown(String),
     /// The first-run setup form.
     Setup,
 }
 
 /// The bucket keys one attempt is counted in, with their scopes.
 pub fn bucket_keys(subject: &Subject, client_ip: &str) -> Vec<(String, Scope)> {
-    let mut keys = vec![match subject {
-        Subject::Admin(id) => (format!("admin:{id}"), Scope::Account),
-        Subject::Unknown => ("unknown".to_string(), Scope::Unknown),
-        Subject::Setup => ("setup".to_string(), Scope::Account),
-    }];
+    let mut keys = match subject {
+        Subject::Admin(id) => vec![(format!("admin:{id}"), Scope::Account)],
+        Subject::Unknown(name) => {
+            vec![(format!("name:{name}"), Scope::Account), ("unknown".to_string(), Scope::Unknown)]
+        }
+        Subject::Setup => vec![("setup".to_string(), Scope::Account)],
+    };
     keys.push((format!("ip:{client_ip}"), Scope::Ip));
     if let Some(net) = ipv6_net64(client_ip) {
         keys.push((format!("net:{net}"), Scope::Net));
@@ -233,6 +238,16 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_name_locks_like_an_account_and_counts_globally() {
+        let mut b = fresh(&Subject::Unknown("n".into()), "192.0.2.1");
+        for _ in 0..ACCOUNT_MAX {
+            admit(&mut b, 0).unwrap();
+        }
+        assert_eq!(admit(&mut b, 1), Err(60_000));
+        assert_eq!(b[1].1.attempts, ACCOUNT_MAX, "the global bucket counted the admitted attempts");
+    }
+
+    #[test]
     fn lock_is_capped() {
         let mut b = fresh(&Subject::Setup, "local");
         for _ in 0..ACCOUNT_MAX {
@@ -250,8 +265,8 @@ mod tests {
         let k = |s: &Subject, ip: &str| bucket_keys(s, ip).into_iter().map(|(k, _)| k).collect::<Vec<_>>();
         assert_eq!(k(&Subject::Admin(7), "192.0.2.1"), ["admin:7", "ip:192.0.2.1"]);
         assert_eq!(
-            k(&Subject::Unknown, "2001:db8:1:2:3:4:5:6"),
-            ["unknown", "ip:2001:db8:1:2:3:4:5:6", "net:2001:db8:1:2::/64"]
+            k(&Subject::Unknown("ab12".into()), "2001:db8:1:2:3:4:5:6"),
+            ["name:ab12", "unknown", "ip:2001:db8:1:2:3:4:5:6", "net:2001:db8:1:2::/64"]
         );
         assert_eq!(k(&Subject::Setup, "::ffff:192.0.2.1"), ["setup", "ip:::ffff:192.0.2.1"]);
         assert_eq!(ipv6_net64("2001:db8:1:2:ffff::1"), ipv6_net64("2001:db8:1:2::9"));

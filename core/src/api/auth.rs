@@ -33,6 +33,13 @@ pub struct ChangePasswordRequest {
     pub new_password: String,
 }
 
+/// Sensitive actions (`POST /api/v1/keys/export`) take the signed-in admin's password again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmRequest {
+    pub password: String,
+}
+
 /// An admin account (`GET /api/v1/auth/me`, `GET /api/v1/admins`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminView {

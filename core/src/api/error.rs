@@ -16,6 +16,8 @@ pub enum ApiError {
     BadCredentials,
     /// Signed in, but not allowed (e.g. cross-origin state change, wrong setup token).
     Forbidden(String),
+    /// The admin API was called over plain http on a host that is not loopback.
+    HttpsRequired,
     NotFound,
     MethodNotAllowed,
     /// State conflict (duplicate key, setup already done, deleting the last admin).
@@ -50,7 +52,7 @@ impl ApiError {
         match self {
             Self::BadRequest(_) | Self::Validation(_) => 400,
             Self::Unauthenticated | Self::BadCredentials => 401,
-            Self::Forbidden(_) => 403,
+            Self::Forbidden(_) | Self::HttpsRequired => 403,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::Conflict(_) => 409,
@@ -68,6 +70,7 @@ impl ApiError {
             Self::Unauthenticated => "unauthenticated",
             Self::BadCredentials => "bad_credentials",
             Self::Forbidden(_) => "forbidden",
+            Self::HttpsRequired => "https_required",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict(_) => "conflict",
@@ -85,6 +88,12 @@ impl ApiError {
             Self::Unauthenticated => ("sign in first".to_string(), BTreeMap::new()),
             Self::BadCredentials => ("wrong username or password".to_string(), BTreeMap::new()),
             Self::NotFound => ("no such resource".to_string(), BTreeMap::new()),
+            Self::HttpsRequired => (
+                "the admin API is served only over https: plain http would expose the session cookie and passwords \
+                 (http is accepted only on loopback, for local development). Use the https:// address."
+                    .to_string(),
+                BTreeMap::new(),
+            ),
             Self::MethodNotAllowed => ("method not allowed on this path".to_string(), BTreeMap::new()),
             Self::PayloadTooLarge => ("request body too large".to_string(), BTreeMap::new()),
             Self::UnsupportedMediaType => {

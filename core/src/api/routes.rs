@@ -9,6 +9,7 @@ pub enum RouteId {
     Setup,
     Login,
     Logout,
+    LogoutAll,
     Me,
     ChangePassword,
     ListAdmins,
@@ -76,6 +77,7 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/api/v1/setup", Setup, Public),
     r("POST", "/api/v1/auth/login", Login, Public),
     r("POST", "/api/v1/auth/logout", Logout, Session),
+    r("POST", "/api/v1/auth/logout-all", LogoutAll, Session),
     r("GET", "/api/v1/auth/me", Me, Session),
     r("POST", "/api/v1/auth/password", ChangePassword, Session),
     r("GET", "/api/v1/admins", ListAdmins, Session),
@@ -84,7 +86,7 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/keys", ListKeys, Session),
     r("POST", "/api/v1/keys", CreateKey, Session),
     r("POST", "/api/v1/keys/import", ImportKeys, Session),
-    r("GET", "/api/v1/keys/export", ExportKeys, Session),
+    r("POST", "/api/v1/keys/export", ExportKeys, Session),
     r("POST", "/api/v1/keys/bulk", BulkKeys, Session),
     r("POST", "/api/v1/keys/checks", StartChecks, Session),
     r("GET", "/api/v1/keys/checks/{job}", CheckJob, Session),
@@ -167,7 +169,7 @@ mod tests {
 
     #[test]
     fn literal_beats_parameter() {
-        assert!(matches!(match_route("GET", "/api/v1/keys/export"), RouteMatch::Found(RouteId::ExportKeys, _, _)));
+        assert!(matches!(match_route("POST", "/api/v1/keys/export"), RouteMatch::Found(RouteId::ExportKeys, _, _)));
         assert!(
             matches!(match_route("GET", "/api/v1/keys/checks/abc"), RouteMatch::Found(RouteId::CheckJob, _, p) if p == ["abc"])
         );

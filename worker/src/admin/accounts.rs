@@ -49,6 +49,24 @@ fn check_new_account(username: &str, password: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Re-authentication before a sensitive action: the signed-in admin's password again, checked
+/// through the sign-in guard, so a stolen session cannot guess it faster than sign-in allows.
+/// A missing password is a 400 on `field`; a wrong one a 403.
+pub async fn confirm_password(c: &Call<'_>, password: Option<&str>, field: &str) -> Result<(), ApiError> {
+    let Some(password) = password.filter(|p| !p.is_empty()) else {
+        return Err(ApiError::field(field, "Enter your password again to confirm this action."));
+    };
+    let db = store::db(c.env).or_internal("d1")?;
+    let row = store::admins::by_id(&db, c.admin().id).await.or_internal("admin")?.ok_or(ApiError::Unauthenticated)?;
+    let guard = login_guard::Guard::new(c.env, Subject::Admin(row.id), login_guard::client_ip(&c.req))?;
+    guard.admit().await?;
+    if password.chars().count() > MAX_PASSWORD_CHARS || !verify_password(password, &row.password_hash).unwrap_or(false)
+    {
+        return Err(ApiError::Forbidden("the password is wrong".into()));
+    }
+    guard.succeed().await
+}
+
 pub async fn setup_status(c: Call<'_>) -> Result<Reply, ApiError> {
     let db = store::db(c.env).or_internal("d1")?;
     let any = store::admins::any(&db).await.or_internal("admins")?;
@@ -87,7 +105,7 @@ pub async fn setup(mut c: Call<'_>) -> Result<Reply, ApiError> {
         .await
         .or_internal("insert admin")?
         .ok_or_else(|| ApiError::Conflict("setup is already done; sign in instead".into()))?;
-    let cookie = session::create(c.env, id, !c.is_plain_http()).await?;
+    let cookie = session::create(c.env, session::Binding { admin_id: id, generation: 0 }, !c.is_plain_http()).await?;
     Ok(Reply::json(201, &AdminView { id, username: body.username, created_at: now })?.with_header("set-cookie", cookie))
 }
 
@@ -103,7 +121,10 @@ pub async fn login(mut c: Call<'_>) -> Result<Reply, ApiError> {
     }
     let db = store::db(c.env).or_internal("d1")?;
     let row = store::admins::by_username(&db, &body.username).await.or_internal("admin")?;
-    let subject = row.as_ref().map_or(Subject::Unknown, |r| Subject::Admin(r.id));
+    let subject = row.as_ref().map_or_else(
+        || Subject::Unknown(poise_core::admin::sha256_hex(body.username.to_lowercase().as_bytes())),
+        |r| Subject::Admin(r.id),
+    );
     let guard = login_guard::Guard::new(c.env, subject, login_guard::client_ip(&c.req))?;
     guard.admit().await?;
     let iterations = hash_iterations(c.env);
@@ -117,11 +138,20 @@ pub async fn login(mut c: Call<'_>) -> Result<Reply, ApiError> {
         let hash = new_hash(c.env, &body.password)?;
         store::admins::set_password(&db, row.id, &hash, clock::now_ms(c.env)).await.or_internal("rehash")?;
     }
-    let cookie = session::create(c.env, row.id, !c.is_plain_http()).await?;
+    let binding = session::Binding { admin_id: row.id, generation: row.session_generation };
+    let cookie = session::create(c.env, binding, !c.is_plain_http()).await?;
     Ok(Reply::json(200, &view(&row))?.with_header("set-cookie", cookie))
 }
 
 pub async fn logout(c: Call<'_>) -> Result<Reply, ApiError> {
+    session::destroy(c.env, &c.admin().session_key).await?;
+    Ok(Reply::no_content().with_header("set-cookie", session::clear_cookie(!c.is_plain_http())))
+}
+
+/// Ends every session of the signed-in admin, in every location, this one included.
+pub async fn logout_all(c: Call<'_>) -> Result<Reply, ApiError> {
+    let db = store::db(c.env).or_internal("d1")?;
+    store::admins::bump_generation(&db, c.admin().id).await.or_internal("sign out everywhere")?;
     session::destroy(c.env, &c.admin().session_key).await?;
     Ok(Reply::no_content().with_header("set-cookie", session::clear_cookie(!c.is_plain_http())))
 }
@@ -137,14 +167,23 @@ pub async fn change_password(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let db = store::db(c.env).or_internal("d1")?;
     let admin = c.admin().clone();
     let row = store::admins::by_id(&db, admin.id).await.or_internal("admin")?.ok_or(ApiError::Unauthenticated)?;
+    let guard = login_guard::Guard::new(c.env, Subject::Admin(row.id), login_guard::client_ip(&c.req))?;
+    guard.admit().await?;
     if !verify_password(&body.current_password, &row.password_hash).unwrap_or(false) {
         return Err(ApiError::Forbidden("the current password is wrong".into()));
     }
+    guard.succeed().await?;
     validate_new_password(&body.new_password).map_err(|m| ApiError::field("new_password", m))?;
     let hash = new_hash(c.env, &body.new_password)?;
-    store::admins::set_password(&db, admin.id, &hash, clock::now_ms(c.env)).await.or_internal("password")?;
-    session::destroy_all(c.env, admin.id, Some(&admin.session_key)).await?;
-    Ok(Reply::no_content())
+    let generation = store::admins::change_password(&db, admin.id, &hash, clock::now_ms(c.env))
+        .await
+        .or_internal("password")?
+        .ok_or(ApiError::Unauthenticated)?;
+    // Every session ended with the generation; this one continues as a fresh session.
+    session::destroy(c.env, &admin.session_key).await?;
+    let cookie =
+        session::create(c.env, session::Binding { admin_id: admin.id, generation }, !c.is_plain_http()).await?;
+    Ok(Reply::no_content().with_header("set-cookie", cookie))
 }
 
 pub async fn list(c: Call<'_>) -> Result<Reply, ApiError> {
@@ -175,6 +214,6 @@ pub async fn delete(c: Call<'_>) -> Result<Reply, ApiError> {
     if !store::admins::delete_unless_last(&db, id).await.or_internal("delete admin")? {
         return Err(ApiError::Conflict("the last admin cannot be deleted".into()));
     }
-    session::destroy_all(c.env, id, None).await?;
+    session::destroy_all(c.env, id).await?;
     Ok(Reply::no_content())
 }

@@ -15,7 +15,7 @@ use poise_core::config::Config;
 use poise_core::pool::{classify, FailureClass};
 use poise_core::token::base64url;
 use serde::Deserialize;
-use worker::{D1Database, Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::{D1Database, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
 
 /// Keys checked at once by a bulk job.
 const PARALLEL: usize = 4;
@@ -34,11 +34,17 @@ pub async fn check_key(
     let headers = Headers::new();
     headers.set("x-goog-api-key", &key).or_internal("headers")?;
     let mut init = RequestInit::new();
-    init.with_method(Method::Get).with_headers(headers);
+    // Never follow a redirect: it would carry the key to wherever the upstream points.
+    init.with_method(Method::Get).with_headers(headers).with_redirect(RequestRedirect::Manual);
     let url = format!("{}/v1beta/models?pageSize=1", cfg.upstream_base_url);
     let req = Request::new_with_init(&url, &init).or_internal("request")?;
     let (result, message, class) = match Fetch::Request(req).send().await {
         Ok(resp) if resp.status_code() < 300 => ("ok".to_string(), None, None),
+        Ok(resp) if resp.status_code() < 400 => (
+            "transient".to_string(),
+            Some("the upstream answered with a redirect; it is not followed with a key".to_string()),
+            None,
+        ),
         Ok(mut resp) => {
             let status = resp.status_code();
             let body = resp.bytes().await.unwrap_or_default();

@@ -1,13 +1,16 @@
 //! `/api/v1/config`: the typed gateway config. PATCH takes the fields to change (`null`
 //! resets one to its default); all are validated before anything is written.
 
+use super::accounts;
 use super::request::{Call, Reply};
-use crate::clock;
 use crate::error::OrInternal;
 use crate::store::{self, settings, sql::num};
+use crate::{bindings, clock};
 use poise_core::api::error::ApiError;
 use poise_core::api::ConfigView;
-use poise_core::config::Config;
+use poise_core::config::{upstream_allow_list, upstream_host_allowed, Config};
+
+const UPSTREAM: &str = "upstream_base_url";
 use serde_json::{Map, Value};
 use worker::Env;
 
@@ -28,10 +31,21 @@ pub async fn get(c: Call<'_>) -> Result<Reply, ApiError> {
     Reply::json(200, &current(c.env).await?.1)
 }
 
+/// The hosts `upstream_base_url` may name (see `poise_core::config::upstream_allow_list`).
+fn allow_list(env: &Env) -> Vec<String> {
+    let extra = env.var(bindings::UPSTREAM_ALLOWED_HOSTS).ok().map(|v| v.to_string());
+    upstream_allow_list(settings::env_upstream(env).as_deref(), extra.as_deref())
+}
+
 pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
-    let patch: Map<String, Value> = match c.json::<Value>().await? {
+    let mut patch: Map<String, Value> = match c.json::<Value>().await? {
         Value::Object(m) => m,
         _ => return Err(ApiError::BadRequest("send a JSON object of settings".into())),
+    };
+    let password = match patch.remove("current_password") {
+        None => None,
+        Some(Value::String(p)) => Some(p),
+        Some(_) => return Err(ApiError::field("current_password", "must be a string")),
     };
     let (_, before) = current(c.env).await?;
     let (resets, sets): (Map<String, Value>, Map<String, Value>) = patch.into_iter().partition(|(_, v)| v.is_null());
@@ -42,8 +56,25 @@ pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
             errors.insert(field.clone(), "unknown setting".into());
         }
     }
+    // Where pool keys are sent: only to allow-listed hosts, and only with the password again.
+    let upstream_changes = (sets.contains_key(UPSTREAM) || resets.contains_key(UPSTREAM))
+        && next.upstream_base_url != before.values.upstream_base_url;
+    if upstream_changes
+        && !errors.contains_key(UPSTREAM)
+        && !upstream_host_allowed(&next.upstream_base_url, &allow_list(c.env))
+    {
+        errors.insert(
+            UPSTREAM.into(),
+            "this host is not on the deployment's upstream allow-list (Google's API host, the UPSTREAM_BASE_URL \
+             var's host and the UPSTREAM_ALLOWED_HOSTS var)"
+                .into(),
+        );
+    }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
+    }
+    if upstream_changes {
+        accounts::confirm_password(&c, password.as_deref(), "current_password").await?;
     }
     // Store the normalised values (e.g. trailing slashes trimmed), field by field.
     let normalised = serde_json::to_value(&next).or_internal("serialise")?;

@@ -180,7 +180,9 @@ pub async fn import(mut c: Call<'_>) -> Result<Reply, ApiError> {
     Reply::json(200, &ImportResult { added, duplicate, not_a_key: found.not_a_key as u32 })
 }
 
-pub async fn export(c: Call<'_>) -> Result<Reply, ApiError> {
+pub async fn export(mut c: Call<'_>) -> Result<Reply, ApiError> {
+    let body: poise_core::api::auth::ConfirmRequest = c.json().await?;
+    super::accounts::confirm_password(&c, Some(&body.password), "password").await?;
     #[derive(Deserialize)]
     struct Row {
         id: i64,

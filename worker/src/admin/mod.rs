@@ -2,7 +2,7 @@
 //! the Origin check for state-changing requests, session enforcement, and the one place an
 //! `ApiError` becomes a response.
 
-mod accounts;
+pub(crate) mod accounts;
 pub(crate) mod checks;
 mod config;
 mod keys;
@@ -19,16 +19,28 @@ use poise_core::api::routes::{match_route, Access, RouteId, RouteMatch, OPENAPI_
 use request::{Call, Reply};
 use worker::{Context, Env, Request, Response};
 
+/// `Strict-Transport-Security` on every https answer: browsers then never try plain http.
+const HSTS: &str = "max-age=31536000";
+
 /// Handles one admin API request.
 pub async fn handle(req: Request, env: Env, ctx: Context, raw: RawUrl) -> worker::Result<Response> {
     let result = dispatch(req, &env, &ctx, &raw).await;
-    match result {
-        Ok(reply) => reply.into_response(),
-        Err(err) => Reply::error(&err).into_response(),
+    let reply = match result {
+        Ok(reply) => reply,
+        Err(err) => Reply::error(&err),
+    };
+    if raw.origin.starts_with("https://") {
+        reply.with_header("strict-transport-security", HSTS.into()).into_response()
+    } else {
+        reply.into_response()
     }
 }
 
 async fn dispatch(req: Request, env: &Env, ctx: &Context, raw: &RawUrl) -> Result<Reply, ApiError> {
+    // Sessions and passwords never travel in clear: plain http only on loopback (development).
+    if !poise_core::config::admin_transport_ok(&raw.origin) {
+        return Err(ApiError::HttpsRequired);
+    }
     let method = req.method().to_string().to_uppercase();
     let (id, access, params) = match match_route(&method, &raw.path) {
         RouteMatch::Found(id, access, params) => (id, access, params),
@@ -54,6 +66,7 @@ async fn route(id: RouteId, c: Call<'_>) -> Result<Reply, ApiError> {
         Setup => accounts::setup(c).await,
         Login => accounts::login(c).await,
         Logout => accounts::logout(c).await,
+        LogoutAll => accounts::logout_all(c).await,
         Me => accounts::me(c).await,
         ChangePassword => accounts::change_password(c).await,
         ListAdmins => accounts::list(c).await,

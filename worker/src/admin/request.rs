@@ -127,6 +127,9 @@ impl Reply {
         let headers = Headers::new();
         headers.set("cache-control", "no-store")?;
         headers.set("x-content-type-options", "nosniff")?;
+        // JSON is never a document: nothing may frame or render it as one.
+        headers.set("content-security-policy", "default-src 'none'; frame-ancestors 'none'")?;
+        headers.set("referrer-policy", "no-referrer")?;
         if self.body.is_some() {
             headers.set("content-type", "application/json; charset=UTF-8")?;
         }

@@ -1,7 +1,11 @@
 //! Admin sessions in KV. The browser holds `poise_session=<admin id>.<random token>` in an
 //! HttpOnly, SameSite=Strict cookie (Secure except on plain-http local development); KV holds
-//! only the token's SHA-256 under `session:<admin id>:<hash>`, with a 12-hour TTL. Keying by
-//! admin id lets a password change or account deletion end all of that admin's sessions.
+//! only the token's SHA-256 under `session:<admin id>:<hash>`, with a 12-hour TTL.
+//!
+//! Each session also records the admin's `session_generation` (D1) when it was created, and a
+//! request is accepted only while it still matches. KV deletes take up to a minute to reach
+//! every location; the generation lives in D1, so "sign out everywhere", a password change and
+//! an account deletion end every session at once, everywhere.
 
 use crate::error::OrInternal;
 use crate::{bindings, clock, store};
@@ -23,10 +27,20 @@ pub struct Admin {
     pub session_key: String,
 }
 
+/// The admin's id and session generation a new session is bound to.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    pub admin_id: i64,
+    pub generation: i64,
+}
+
 #[derive(Serialize, Deserialize)]
 struct SessionRecord {
     admin_id: i64,
     expires_at: u64,
+    /// The admin's `session_generation` at sign-in.
+    #[serde(default)]
+    generation: i64,
 }
 
 fn kv_key(admin_id: i64, token: &str) -> String {
@@ -41,7 +55,8 @@ fn cookie_value(req: &Request) -> Option<String> {
     })
 }
 
-/// The admin of a valid, unexpired session whose account still exists; else 401.
+/// The admin of a valid, unexpired session whose account still exists and whose generation
+/// is current; else 401.
 pub async fn require(req: &Request, env: &Env) -> Result<Admin, ApiError> {
     let value = cookie_value(req).ok_or(ApiError::Unauthenticated)?;
     let (id, token) = value.split_once('.').ok_or(ApiError::Unauthenticated)?;
@@ -54,17 +69,23 @@ pub async fn require(req: &Request, env: &Env) -> Result<Admin, ApiError> {
         return Err(ApiError::Unauthenticated);
     }
     let db = store::db(env).or_internal("d1")?;
-    let username =
-        store::admins::username(&db, admin_id).await.or_internal("admin lookup")?.ok_or(ApiError::Unauthenticated)?;
-    Ok(Admin { id: admin_id, username, session_key: key })
+    let check = store::admins::session_check(&db, admin_id)
+        .await
+        .or_internal("admin lookup")?
+        .ok_or(ApiError::Unauthenticated)?;
+    if check.session_generation != record.generation {
+        return Err(ApiError::Unauthenticated);
+    }
+    Ok(Admin { id: admin_id, username: check.username, session_key: key })
 }
 
 /// Starts a session; returns the `Set-Cookie` value.
-pub async fn create(env: &Env, admin_id: i64, secure: bool) -> Result<String, ApiError> {
+pub async fn create(env: &Env, binding: Binding, secure: bool) -> Result<String, ApiError> {
+    let Binding { admin_id, generation } = binding;
     let mut random = [0u8; 32];
     getrandom::getrandom(&mut random).or_internal("random")?;
     let token = base64url(&random);
-    let record = SessionRecord { admin_id, expires_at: clock::now_ms(env) + TTL_SECS * 1000 };
+    let record = SessionRecord { admin_id, expires_at: clock::now_ms(env) + TTL_SECS * 1000, generation };
     let kv = env.kv(bindings::SESSIONS).or_internal("kv")?;
     let body = serde_json::to_string(&record).or_internal("serialise")?;
     kv.put(&kv_key(admin_id, &token), body)
@@ -92,8 +113,9 @@ pub async fn destroy(env: &Env, session_key: &str) -> Result<(), ApiError> {
     Ok(kv.delete(session_key).await.or_internal("session delete")?)
 }
 
-/// Ends every session of `admin_id` except `keep`.
-pub async fn destroy_all(env: &Env, admin_id: i64, keep: Option<&str>) -> Result<(), ApiError> {
+/// Deletes every KV session record of `admin_id` (tidying after an account deletion; the
+/// generation check is what makes the end immediate).
+pub async fn destroy_all(env: &Env, admin_id: i64) -> Result<(), ApiError> {
     let kv = env.kv(bindings::SESSIONS).or_internal("kv")?;
     let mut cursor: Option<String> = None;
     loop {
@@ -103,9 +125,7 @@ pub async fn destroy_all(env: &Env, admin_id: i64, keep: Option<&str>) -> Result
         }
         let page = list.execute().await.or_internal("session list")?;
         for key in page.keys {
-            if Some(key.name.as_str()) != keep {
-                kv.delete(&key.name).await.or_internal("session delete")?;
-            }
+            kv.delete(&key.name).await.or_internal("session delete")?;
         }
         match page.cursor {
             Some(c) if !page.list_complete => cursor = Some(c),

@@ -9,21 +9,43 @@ pub struct AdminRow {
     pub username: String,
     pub password_hash: String,
     pub created_at: f64,
+    #[serde(default)]
+    pub session_generation: i64,
 }
 
-pub async fn username(db: &D1Database, id: i64) -> worker::Result<Option<String>> {
-    db.prepare("SELECT username FROM admins WHERE id = ?1").bind(&[(id as f64).into()])?.first(Some("username")).await
+/// What a session check needs: the account's name and current session generation.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SessionCheck {
+    pub username: String,
+    pub session_generation: i64,
+}
+
+pub async fn session_check(db: &D1Database, id: i64) -> worker::Result<Option<SessionCheck>> {
+    db.prepare("SELECT username, session_generation FROM admins WHERE id = ?1")
+        .bind(&[(id as f64).into()])?
+        .first(None)
+        .await
+}
+
+/// Ends every session of the admin (the generation sessions must match moves on); returns the new one.
+pub async fn bump_generation(db: &D1Database, id: i64) -> worker::Result<Option<i64>> {
+    db.prepare(
+        "UPDATE admins SET session_generation = session_generation + 1 WHERE id = ?1 RETURNING session_generation",
+    )
+    .bind(&[(id as f64).into()])?
+    .first(Some("session_generation"))
+    .await
 }
 
 pub async fn by_username(db: &D1Database, username: &str) -> worker::Result<Option<AdminRow>> {
-    db.prepare("SELECT id, username, password_hash, created_at FROM admins WHERE username = ?1")
+    db.prepare("SELECT id, username, password_hash, created_at, session_generation FROM admins WHERE username = ?1")
         .bind(&[username.into()])?
         .first(None)
         .await
 }
 
 pub async fn by_id(db: &D1Database, id: i64) -> worker::Result<Option<AdminRow>> {
-    db.prepare("SELECT id, username, password_hash, created_at FROM admins WHERE id = ?1")
+    db.prepare("SELECT id, username, password_hash, created_at, session_generation FROM admins WHERE id = ?1")
         .bind(&[(id as f64).into()])?
         .first(None)
         .await
@@ -56,6 +78,7 @@ pub async fn insert(
     Ok(meta.filter(|m| m.changes.unwrap_or(0) > 0).and_then(|m| m.last_row_id))
 }
 
+/// Replaces the stored hash (a rehash at sign-in; sessions are not affected).
 pub async fn set_password(db: &D1Database, id: i64, hash: &str, now: u64) -> worker::Result<()> {
     db.prepare("UPDATE admins SET password_hash = ?1, updated_at = ?2 WHERE id = ?3")
         .bind(&[hash.into(), (now as f64).into(), (id as f64).into()])?
@@ -72,4 +95,16 @@ pub async fn delete_unless_last(db: &D1Database, id: i64) -> worker::Result<bool
         .run()
         .await?;
     Ok(r.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0)
+}
+
+/// A password change: the new hash, and every session of the admin ends (one statement).
+/// Returns the new session generation.
+pub async fn change_password(db: &D1Database, id: i64, hash: &str, now: u64) -> worker::Result<Option<i64>> {
+    db.prepare(
+        "UPDATE admins SET password_hash = ?1, updated_at = ?2, session_generation = session_generation + 1 \
+         WHERE id = ?3 RETURNING session_generation",
+    )
+    .bind(&[hash.into(), (now as f64).into(), (id as f64).into()])?
+    .first(Some("session_generation"))
+    .await
 }
