@@ -5,10 +5,9 @@
 //! (`/{version}/…`, `/upload/…`, `/download/…`), the Live API WebSocket (`/ws/…`, see `live.rs`);
 //! any other path the Worker sees is a JSON 404
 //! in the caller's dialect, unless the client asks for HTML (`Accept: text/html`) and the path is
-//! not one of the gateway's API prefixes: then it gets the admin UI. The admin UI's files are
-//! served by the `[assets]` binding before the Worker runs (only browser navigations to unknown
-//! paths get its `index.html` there; `wrangler.toml` `run_worker_first` keeps every API prefix,
-//! `/gemini/*` included, away from it).
+//! not one of the gateway's API prefixes: then it gets the admin UI. The Worker runs first for
+//! every path and serves the UI's files itself through the `ASSETS` binding (see [`ui`]), so
+//! `/gemini/…`, `/api/…` and every proxy prefix never get the UI.
 
 mod admin;
 mod bindings;
@@ -22,6 +21,7 @@ mod media;
 mod pool;
 mod proxy;
 mod store;
+mod ui;
 
 use http::{Dialect, RawUrl};
 use poise_core::error::GatewayError;
@@ -45,15 +45,13 @@ async fn route_other(req: Request, env: &Env, raw: &RawUrl) -> worker::Result<Re
     if raw.path == "/healthz" {
         return http::json(200, &json!({"status": "ok"}));
     }
-    if accepts_html(&req) && !is_api_prefix(&raw.path) {
-        return env.assets(bindings::ASSETS)?.fetch_request(req).await;
+    let readable = matches!(req.method(), worker::Method::Get | worker::Method::Head);
+    if readable && !is_api_prefix(&raw.path) {
+        if let Some(resp) = ui::serve(req, env, &raw.path, raw.origin.starts_with("https://")).await? {
+            return Ok(resp);
+        }
     }
     http::gateway_error(&GatewayError::NotFound, dialect_of(&raw.path))
-}
-
-/// Whether the client asked for an HTML page (a browser), not JSON.
-fn accepts_html(req: &Request) -> bool {
-    req.headers().get("accept").ok().flatten().is_some_and(|a| a.to_ascii_lowercase().contains("text/html"))
 }
 
 /// Paths that are API calls whatever the client accepts: a mistaken base URL such as
