@@ -65,8 +65,8 @@ CREATE TABLE admins (
   username TEXT NOT NULL UNIQUE COLLATE NOCASE,
   password_hash TEXT NOT NULL,
   created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  session_generation INTEGER NOT NULL DEFAULT 0
+  updated_at INTEGER NOT NULL
+  , session_generation INTEGER NOT NULL DEFAULT 0
 );
 
 -- Config overrides set by an admin, one row per setting (value is JSON).

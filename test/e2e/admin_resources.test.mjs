@@ -42,7 +42,10 @@ test("import from messy text: added / duplicate / not-a-key, then masked everywh
 });
 
 test("export needs the password again, returns full keys and is recorded", async () => {
-  assert.equal((await admin.get("/api/v1/keys/export")).status, 405);
+  // GET no longer exports (the path reads as a key id now: 404).
+  const get = await admin.get("/api/v1/keys/export");
+  assert.equal(get.status, 404);
+  assert.ok(!get.text.includes("AIza"));
   let r = await admin.post("/api/v1/keys/export", {});
   assert.equal(r.status, 400);
   r = await admin.post("/api/v1/keys/export", { password: "not the admin password" });
