@@ -27,6 +27,8 @@ impl<T, E: std::fmt::Display> OrInternal<T> for Result<T, E> {
 pub enum Dialect {
     Gemini,
     OpenAi,
+    /// The Anthropic Messages surface (`poise_core::anthropic::error`).
+    Anthropic,
 }
 
 /// The single mapping from a gateway error to an HTTP response.
@@ -34,6 +36,7 @@ pub fn gateway_error(err: &GatewayError, dialect: Dialect) -> worker::Result<Res
     let body = match dialect {
         Dialect::Gemini => err.gemini_body(),
         Dialect::OpenAi => err.openai_body(),
+        Dialect::Anthropic => poise_core::anthropic::error::gateway_error_body(err),
     };
     let headers = Headers::new();
     headers.set("content-type", "application/json; charset=UTF-8")?;

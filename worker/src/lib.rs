@@ -2,7 +2,8 @@
 //! platform-free logic in `poise-core`.
 //!
 //! Routing: `/healthz` (public liveness), `/api/*` (admin API), the Gemini proxy paths
-//! (`/{version}/…`, `/upload/…`, `/download/…`), the Live API WebSocket (`/ws/…`, see `live.rs`);
+//! (`/{version}/…`, `/upload/…`, `/download/…`, `/openai/…`), the Anthropic surface
+//! (`/v1/messages…`, `/anthropic/v1/…`, see `anthropic.rs`), the Live API WebSocket (`/ws/…`, see `live.rs`);
 //! any other path the Worker sees is a JSON 404
 //! in the caller's dialect, unless the client asks for HTML (`Accept: text/html`) and the path is
 //! not one of the gateway's API prefixes: then it gets the admin UI. The Worker runs first for
@@ -10,6 +11,7 @@
 //! `/gemini/…`, `/api/…` and every proxy prefix never get the UI.
 
 mod admin;
+mod anthropic;
 mod bindings;
 mod clock;
 mod cron;
@@ -36,6 +38,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         _ if raw.path.starts_with("/ws/") || raw.path.starts_with("//ws/") => live::handle(req, env, ctx, raw).await,
         Surface::None if raw.path.starts_with("/api/") => admin::handle(req, env, ctx, raw).await,
         Surface::None if raw.path.starts_with("/openai/") => proxy::handle(req, env, ctx, raw, Surface::Native).await,
+        Surface::None if poise_core::anthropic::route::endpoint(&raw.path, true).is_some() => {
+            proxy::handle(req, env, ctx, raw, Surface::Native).await
+        }
         Surface::None => route_other(req, &env, &raw).await,
         s => proxy::handle(req, env, ctx, raw, s).await,
     }
@@ -58,13 +63,15 @@ async fn route_other(req: Request, env: &Env, raw: &RawUrl) -> worker::Result<Re
 /// `/gemini/v1beta/…` must get a JSON error an SDK can read, never the admin UI's page.
 fn is_api_prefix(path: &str) -> bool {
     let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
-    matches!(first, "api" | "gemini" | "openai" | "upload" | "download" | "healthz")
+    matches!(first, "api" | "gemini" | "openai" | "anthropic" | "upload" | "download" | "healthz")
         || poise_core::proxy::route::is_version(first)
 }
 
-/// OpenAI-style paths get OpenAI's error shape; everything else Google's.
+/// OpenAI-style paths get OpenAI's error shape, `/anthropic/…` Anthropic's; everything else Google's.
 fn dialect_of(path: &str) -> Dialect {
-    if ["/chat/completions", "/embeddings", "/openai/"].iter().any(|p| path.contains(p)) {
+    if path.starts_with("/anthropic/") {
+        Dialect::Anthropic
+    } else if ["/chat/completions", "/embeddings", "/openai/"].iter().any(|p| path.contains(p)) {
         Dialect::OpenAi
     } else {
         Dialect::Gemini

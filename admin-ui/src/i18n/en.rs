@@ -301,6 +301,7 @@ pub static EN: Strings = Strings {
     col_error_class: "Error class",
     route_native: "Gemini",
     route_openai: "OpenAI-compatible",
+    route_anthropic: "Anthropic (Claude)",
     bool_yes: "yes",
     bool_no: "no",
     no_token: "no token",

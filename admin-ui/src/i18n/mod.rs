@@ -258,7 +258,7 @@ strings! {
     status_429, status_5xx, filter_error_class, error_class_any, filter_stream, stream_any, stream_only, stream_none,
     filter_request_id, request_id_placeholder, apply_filters, reset_filters, refresh, export_csv, export_csv_hint,
     col_token, col_route, col_stream, col_latency, col_tokens, col_attempts, col_error_class, route_native,
-    route_openai, bool_yes, bool_no, no_token, logs_empty, logs_shown, load_more, logs_end, filter_this_token,
+    route_openai, route_anthropic, bool_yes, bool_no, no_token, logs_empty, logs_shown, load_more, logs_end, filter_this_token,
     filter_this_key, log_open, log_detail_title, log_not_found, log_permalink, col_request, col_ttfb, col_total_time,
     tokens_prompt, tokens_output, tokens_thought, tokens_cached, tokens_total, attempts_title, attempts_none,
     request_body, response_body, bodies_off, log_health_failed, class_unauthenticated, class_forbidden, class_not_found,

@@ -301,6 +301,7 @@ pub static ZH: Strings = Strings {
     col_error_class: "错误类别",
     route_native: "Gemini",
     route_openai: "OpenAI 兼容",
+    route_anthropic: "Anthropic（Claude）",
     bool_yes: "是",
     bool_no: "否",
     no_token: "无令牌",

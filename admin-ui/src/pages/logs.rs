@@ -49,6 +49,7 @@ pub fn route_label(s: &'static Strings, route: &str) -> String {
     match route {
         "native" => s.route_native.into(),
         "openai" => s.route_openai.into(),
+        "anthropic" => s.route_anthropic.into(),
         other => other.into(),
     }
 }

@@ -37,8 +37,9 @@ pub struct LogRecord {
     pub at: u64,
     pub token_id: Option<i64>,
     pub token_name: Option<String>,
-    /// `native`, `openai` or `live` (a Live API WebSocket session: `status` 200 once the
-    /// upstream answered `setup`, `total_ms` its duration, the serving attempt's `reason`
+    /// `native`, `openai`, `anthropic` (a Claude client's call, translated to native Gemini;
+    /// `model` is the Gemini model) or `live` (a Live API WebSocket session: `status` 200 once
+    /// the upstream answered `setup`, `total_ms` its duration, the serving attempt's `reason`
     /// `ws_close_<code>` the code that ended it).
     pub route: String,
     pub model: Option<String>,

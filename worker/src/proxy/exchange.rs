@@ -29,6 +29,8 @@ pub struct Exchange {
     pub body_cap: usize,
     /// The client's token, redacted from logged bodies.
     pub client_secret: Option<String>,
+    /// A Claude client's call (the Anthropic surface): translated both ways.
+    pub anthropic: Option<crate::anthropic::Call>,
 }
 
 impl Exchange {
@@ -54,7 +56,15 @@ impl Exchange {
             upstream_class: None,
             body_cap: 0,
             client_secret: None,
+            anthropic: None,
         }
+    }
+
+    /// Marks the request as a Claude client's: Anthropic's error dialect, route `anthropic`.
+    pub fn use_anthropic(&mut self, endpoint: poise_core::anthropic::route::Endpoint) {
+        self.dialect = Dialect::Anthropic;
+        self.record.route = "anthropic".into();
+        self.anthropic = Some(crate::anthropic::Call::new(endpoint, &self.record.request_id));
     }
 
     /// Applies the effective config (CORS origins, logging, body capture); `client_token` is

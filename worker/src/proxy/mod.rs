@@ -1,4 +1,4 @@
-//! The proxy (native Gemini and OpenAI-compatible surfaces) as a list of named phases, each a
+//! The proxy (native Gemini, OpenAI-compatible and Anthropic surfaces) as a list of named phases, each a
 //! short method of [`Session`] (the request's shared state). Read [`handle`] and
 //! [`Session::proxy`] top to bottom:
 //!
@@ -14,6 +14,10 @@
 //! | `log` | after the response: the request log row, token usage | D1 batch, `TokenLimiter` DO (in `waitUntil`) |
 //!
 //! CORS preflights are answered before any phase (one D1 read for the allowed origins).
+//!
+//! A Claude client's call (`/v1/messages`…, see [`crate::anthropic`]) goes through the same
+//! phases: `prepare_outbound` translates it into a native Gemini call, the Anthropic model list
+//! is answered right after `load_context`, and `respond::pass_through` translates the reply.
 
 mod attempt;
 mod body;
@@ -76,8 +80,12 @@ impl Session {
         let bearer_only = header("x-goog-api-key").is_none()
             && credentials::query_param(&raw.query, "key").is_none()
             && header("authorization").is_some();
-        let openai_path = openai::upstream_path(&raw.path, bearer_only);
-        let x = Exchange::start(req, &raw, &env, openai_path.is_some());
+        let claude = poise_core::anthropic::route::endpoint(&raw.path, header("anthropic-version").is_some());
+        let openai_path = if claude.is_some() { None } else { openai::upstream_path(&raw.path, bearer_only) };
+        let mut x = Exchange::start(req, &raw, &env, openai_path.is_some());
+        if let Some(endpoint) = claude {
+            x.use_anthropic(endpoint);
+        }
         Session { origin: header("origin"), env, ctx, raw, surface, openai_path, model: None, x }
     }
 
@@ -85,6 +93,10 @@ impl Session {
     async fn proxy(&mut self, req: Request) -> Result<Response, GatewayError> {
         let caller = self.authenticate(&req)?;
         let mut pctx = self.load_context(&caller).await?;
+        if let Some(claude) = self.x.anthropic.as_ref().filter(|c| c.is_local()) {
+            // The Anthropic model list comes from the mapping rules: nothing goes upstream.
+            return crate::anthropic::models(&claude.endpoint, &pctx.config);
+        }
         let out = self.prepare_outbound(req, &pctx).await?;
         self.enforce_policy(&pctx).await?;
         self.route_to_owner(&mut pctx, &out).await?;
@@ -95,15 +107,16 @@ impl Session {
     /// bare), their upload id (unguessable, issued by Google) authorises them.
     fn authenticate(&self, req: &Request) -> Result<Caller, GatewayError> {
         let header = |name: &str| req.headers().get(name).ok().flatten();
-        let credential = credentials::extract(
+        let credential = credentials::extract_with_api_key(
             header("x-goog-api-key").as_deref(),
+            header("x-api-key").as_deref(),
             header("authorization").as_deref(),
             &self.raw.query,
         );
         let upload_id = (self.surface == Surface::Upload).then(|| upload::upload_id(&self.raw.query)).flatten();
         if credential.is_none() && upload_id.is_none() {
             return Err(GatewayError::Unauthenticated(
-                "missing client token: send it as x-goog-api-key, ?key= or Authorization: Bearer".into(),
+                "missing client token: send it as x-goog-api-key, x-api-key, ?key= or Authorization: Bearer".into(),
             ));
         }
         Ok(Caller { credential, upload_id })
@@ -139,18 +152,38 @@ impl Session {
     async fn prepare_outbound(&mut self, req: Request, pctx: &ProxyContext) -> Result<Outbound, GatewayError> {
         let openai = self.openai_path.is_some();
         let upstream_path = self.openai_path.clone().unwrap_or_else(|| self.raw.path.clone());
-        let out =
+        let mut out =
             Outbound::prepare(req, &self.raw, &upstream_path, openai, &pctx.config).await.or_internal("prepare")?;
+        if let OutboundBody::Bytes(b) = &out.body {
+            self.x.record.request_body = self.x.logged_body(b);
+        }
+        if let Some(claude) = self.x.anthropic.as_mut() {
+            // A Claude client's call becomes a native Gemini call (path, query and body).
+            let body = match &out.body {
+                OutboundBody::Bytes(b) => b,
+                OutboundBody::None => return Err(GatewayError::BadRequest("send the request as a JSON body".into())),
+                OutboundBody::Stream(_) => {
+                    return Err(GatewayError::PayloadTooLarge { limit_bytes: pctx.config.replay_cap_bytes })
+                }
+            };
+            let (path_and_query, body) = claude.translate(body, &pctx.config)?;
+            out.path_and_query = path_and_query;
+            out.body = OutboundBody::Bytes(body);
+        }
         let fields = match (&self.openai_path, &out.body) {
+            _ if self.x.anthropic.is_some() => {
+                let claude = self.x.anthropic.as_ref();
+                openai::BodyFields {
+                    model: claude.and_then(|c| c.gemini_model.clone()),
+                    stream: claude.is_some_and(|c| c.stream),
+                }
+            }
             (Some(_), OutboundBody::Bytes(b)) => openai::body_fields(b),
             (Some(p), _) => openai::BodyFields { model: route::model_of(p), stream: false },
             (None, _) => openai::BodyFields { model: route::model_of(&self.raw.path), stream: false },
         };
         self.model = fields.model;
         self.x.record.model = self.model.clone();
-        if let OutboundBody::Bytes(b) = &out.body {
-            self.x.record.request_body = self.x.logged_body(b);
-        }
         self.x.record.stream = fields.stream || route::is_streaming(&self.raw.path, &self.raw.query);
         Ok(out)
     }

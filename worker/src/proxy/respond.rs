@@ -70,7 +70,11 @@ pub async fn pass_through(
     let builder = ResponseBuilder::new().with_status(status).with_headers(headers);
     match body::prepare(up, shape, generation).await.or_internal("read body")? {
         Prepared::Empty => Ok(None),
-        Prepared::Untouched(up) => {
+        Prepared::Untouched(mut up) => {
+            if let Some(claude) = &x.anthropic {
+                let chunks = up.stream().or_internal("stream")?;
+                return claude.respond(chunks).await.map(Some).or_internal("anthropic reply");
+            }
             let (_, body) = up.into_parts();
             Ok(Some(builder.body(body)))
         }
@@ -78,6 +82,9 @@ pub async fn pass_through(
             let (tx, rx) = oneshot::channel();
             x.body_done = Some(rx);
             let stream = body::client_stream(held, rest, *scanner, x.dialect == Dialect::OpenAi, x.body_cap, tx);
+            if let Some(claude) = &x.anthropic {
+                return claude.respond(Box::pin(stream)).await.map(Some).or_internal("anthropic reply");
+            }
             builder.from_stream(stream).map(Some).or_internal("stream")
         }
     }
@@ -114,6 +121,10 @@ pub fn error_reply(reply: ErrorReply, dialect: Dialect) -> Result<Response, Gate
         Dialect::OpenAi => (
             "application/json".to_string(),
             poise_core::proxy::openai::error_body(reply.status, &reply.body).to_string(),
+        ),
+        Dialect::Anthropic => (
+            "application/json".to_string(),
+            poise_core::anthropic::error::upstream_error_body(reply.status, &reply.body).to_string(),
         ),
         Dialect::Gemini => (reply.content_type, reply.body),
     };

@@ -103,8 +103,8 @@ pub fn parse_log_query(pairs: &[(String, String)], export: bool) -> Result<LogQu
                 _ => Err("must be true or false".into()),
             }),
             "route" => set(&mut f.route, v, |v| match v {
-                "native" | "openai" | "live" => Ok(v.to_string()),
-                _ => Err("must be native, openai or live".into()),
+                "native" | "openai" | "live" | "anthropic" => Ok(v.to_string()),
+                _ => Err("must be native, openai, live or anthropic".into()),
             }),
             "request_id" => set(&mut f.request_id, v, text(100)),
             "limit" => set(&mut limit, v, ranged(1, max)),
