@@ -87,3 +87,48 @@ test("a Veo operation is polled on its key and its video is downloaded through t
   assert.equal(tail.status, 206);
   assert.ok(Buffer.from(await tail.arrayBuffer()).equals(video.subarray(VIDEO_LEN - 16)));
 });
+
+test("lists across keys: caches and files created through the gateway, merged and paginated by the gateway", async () => {
+  const created = [];
+  for (let i = 0; i < 7; i++) {
+    const r = await call("/v1beta/cachedContents", {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "models/gemini-2.5-flash", displayName: `c${i}` }),
+    });
+    assert.equal(r.status, 200);
+    created.push((await r.json()).name);
+  }
+  const owners = new Set((await up.requests("/v1beta/cachedContents")).filter((r) => r.method === "POST").map((r) => r.key));
+  assert.ok(owners.size >= 2, "the creates were spread over several keys");
+  // A cache made outside the gateway (straight at the upstream with a pool key) is not listed.
+  await fetch(`${up.url}/v1beta/cachedContents`, {
+    method: "POST", headers: { "x-goog-api-key": fakeKey(KEYS[0]), "content-type": "application/json" }, body: JSON.stringify({ model: "m" }),
+  });
+
+  const seen = [];
+  let pageToken = "";
+  for (let pages = 0; pages < 10; pages++) {
+    const r = await call(`/v1beta/cachedContents?pageSize=3${pageToken ? `&pageToken=${pageToken}` : ""}`);
+    assert.equal(r.status, 200);
+    const text = await r.text();
+    for (const k of KEYS) assert.ok(!text.includes(fakeKey(k)), "no pool key in the list");
+    const body = JSON.parse(text);
+    assert.ok((body.cachedContents ?? []).length <= 3);
+    seen.push(...(body.cachedContents ?? []).map((c) => c.name));
+    if (!body.nextPageToken) break;
+    pageToken = body.nextPageToken;
+  }
+  assert.deepEqual(seen, [...created].sort(), "every cache once, sorted, across pages");
+  // The same first page twice: stable.
+  const a = await (await call("/v1beta/cachedContents?pageSize=3")).json();
+  const b = await (await call("/v1beta/cachedContents?pageSize=3")).json();
+  assert.deepEqual(a, b);
+  // A page token the gateway did not issue is a 400 in Gemini's shape.
+  const bad = await call("/v1beta/cachedContents?pageToken=fake-page-3");
+  assert.equal(bad.status, 400);
+  assert.equal((await bad.json()).error.status, "INVALID_ARGUMENT");
+
+  // Files: the video generated above is listed (its owner was learned from the operation).
+  const files = await (await call("/v1beta/files")).json();
+  assert.equal(files.files.length, 1);
+  assert.match(files.files[0].name, /^files\/fake-video-/);
+});

@@ -18,6 +18,7 @@ mod cron;
 mod durable;
 mod error;
 mod http;
+mod lists;
 mod live;
 mod media;
 mod pool;

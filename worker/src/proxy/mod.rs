@@ -99,6 +99,9 @@ impl Session {
         }
         let out = self.prepare_outbound(req, &pctx).await?;
         self.enforce_policy(&pctx).await?;
+        if let Some(list) = poise_core::lists::list_request(out.method.as_ref(), out.path(), out.query()) {
+            return crate::lists::answer(&self.env, &pctx, &list.map_err(GatewayError::BadRequest)?).await;
+        }
         self.route_to_owner(&mut pctx, &out).await?;
         retry::attempt(self, out, pctx).await
     }

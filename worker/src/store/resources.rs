@@ -40,3 +40,23 @@ pub async fn owners(db: &D1Database, names: &[String]) -> worker::Result<Vec<(St
         .results()?;
     Ok(rows.into_iter().map(|r| (r.name, r.key_id as i64)).collect())
 }
+
+/// Every recorded resource whose name starts with `prefix` (`files/`): (name, key id).
+pub async fn with_prefix(db: &D1Database, prefix: &str) -> worker::Result<Vec<(String, i64)>> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        name: String,
+        key_id: f64,
+    }
+    // A range instead of LIKE, so `_` and `%` in names need no escaping.
+    let mut upper = prefix.to_string();
+    let last = upper.pop().map_or('\u{0}', |c| char::from_u32(c as u32 + 1).unwrap_or(c));
+    upper.push(last);
+    let rows: Vec<Row> = db
+        .prepare("SELECT name, key_id FROM resource_owners WHERE name >= ?1 AND name < ?2")
+        .bind(&[prefix.into(), upper.as_str().into()])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().map(|r| (r.name, r.key_id as i64)).collect())
+}
