@@ -285,7 +285,9 @@ impl Session {
                 allowed,
             });
             apply_penalty(&self.env, &self.ctx, &pool, &key, decision.penalty, &class, &model, now).await;
-            last = Some((close, if status == 101 { 502 } else { status }, class.class.as_str()));
+            // No HTTP status of its own (an early close, or no answer at all): logged as a bad gateway.
+            let status = if status == 101 || status == 0 { 502 } else { status };
+            last = Some((close, status, class.class.as_str()));
             match decision.next {
                 Next::Stop => break,
                 Next::Retry { backoff_ms, avoid_project: avoid } => {
