@@ -125,6 +125,7 @@ CREATE TABLE request_logs (
   total_tokens INTEGER NOT NULL DEFAULT 0,
   request_body TEXT,
   response_body TEXT
+  , client_model TEXT
 );
 -- Every index ends in the rowid, so each also serves the (at, id) order of cursor pages.
 CREATE INDEX request_logs_at ON request_logs (at);

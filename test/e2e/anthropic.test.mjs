@@ -238,6 +238,7 @@ test("the pool retries on another key before the first event: a 429 and an empty
   const log = await logOf(r.headers.get("x-request-id"));
   assert.equal(log.route, "anthropic");
   assert.equal(log.model, "gemini-2.5-flash");
+  assert.equal(log.client_model, "claude-haiku-4-5");
   assert.equal(log.stream, true);
   assert.equal(log.attempt_count, 2);
   assert.deepEqual([log.prompt_tokens, log.output_tokens, log.thought_tokens], [11, 7, 3]);

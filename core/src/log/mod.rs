@@ -42,7 +42,11 @@ pub struct LogRecord {
     /// the upstream answered `setup`, `total_ms` its duration, the serving attempt's `reason`
     /// `ws_close_<code>` the code that ended it).
     pub route: String,
+    /// The Gemini model that served the request.
     pub model: Option<String>,
+    /// The model the client named, when the gateway mapped it to another (`anthropic`: the
+    /// `claude-…` name).
+    pub client_model: Option<String>,
     pub method: String,
     /// Path without the query string.
     pub path: String,

@@ -187,6 +187,7 @@ impl Session {
         };
         self.model = fields.model;
         self.x.record.model = self.model.clone();
+        self.x.record.client_model = self.x.anthropic.as_ref().and_then(|c| c.client_model.clone());
         self.x.record.stream = fields.stream || route::is_streaming(&self.raw.path, &self.raw.query);
         Ok(out)
     }

@@ -43,9 +43,12 @@ pub struct LogEntry {
     pub at: u64,
     pub token_id: Option<i64>,
     pub token_name: Option<String>,
-    /// `native` or `openai`.
+    /// `native`, `openai`, `anthropic` or `live`.
     pub route: String,
+    /// The Gemini model that served the request.
     pub model: Option<String>,
+    /// The model the client named when the gateway mapped it (`anthropic`: the `claude-…` name).
+    pub client_model: Option<String>,
     pub method: String,
     pub path: String,
     pub stream: bool,

@@ -45,7 +45,7 @@ fn log_where(f: &LogFilter) -> Where {
 
 const ENTRY_COLUMNS: &str = "id, request_id, at, token_id, token_name, route, model, method, path, stream, status, \
      error_class, ttfb_ms, total_ms, attempt_count, key_id, key_masked, prompt_tokens, output_tokens, thought_tokens, \
-     cached_tokens, total_tokens";
+     cached_tokens, total_tokens, client_model";
 
 /// A `request_logs` row; the optional columns are selected only where needed.
 #[derive(Deserialize)]
@@ -73,6 +73,8 @@ struct EntryRow {
     cached_tokens: i64,
     total_tokens: i64,
     #[serde(default)]
+    client_model: Option<String>,
+    #[serde(default)]
     attempts: Option<String>,
     #[serde(default)]
     request_body: Option<String>,
@@ -91,6 +93,7 @@ impl EntryRow {
             token_name: self.token_name.clone(),
             route: self.route.clone(),
             model: self.model.clone(),
+            client_model: self.client_model.clone(),
             method: self.method.clone(),
             path: self.path.clone(),
             stream: self.stream == 1,

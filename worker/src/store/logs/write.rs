@@ -14,8 +14,8 @@ const MAX_ERROR_CHARS: usize = 300;
 
 const INSERT_LOG: &str = "INSERT INTO request_logs (request_id, at, token_id, token_name, route, model, method, path, \
      stream, status, error_class, ttfb_ms, total_ms, attempts, attempt_count, key_id, key_masked, prompt_tokens, \
-     output_tokens, thought_tokens, cached_tokens, total_tokens, request_body, response_body) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24) \
+     output_tokens, thought_tokens, cached_tokens, total_tokens, request_body, response_body, client_model) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25) \
      ON CONFLICT(request_id) DO NOTHING";
 
 /// Runs right after `INSERT_LOG` in the same batch: `changes()` is 0 when that row was a
@@ -57,6 +57,7 @@ fn insert_stmt(db: &D1Database, r: &LogRecord) -> worker::Result<D1PreparedState
         num(r.total_tokens),
         opt_text(r.request_body.as_deref()),
         opt_text(r.response_body.as_deref()),
+        opt_text(r.client_model.as_deref()),
     ])
 }
 
