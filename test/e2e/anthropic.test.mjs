@@ -341,3 +341,18 @@ test("unknown /anthropic paths are a 404 in Anthropic's shape, never forwarded",
   assert.equal(body.error.type, "not_found_error");
   assert.equal((await up.requests()).length, 0);
 });
+
+test("browser preflights may send Anthropic's headers", async () => {
+  assert.equal((await admin.patch("/api/v1/config", { cors_allowed_origins: ["https://app.example.com"] })).status, 200);
+  const r = await fetch(`${gw.url}/v1/messages`, {
+    method: "OPTIONS",
+    headers: { origin: "https://app.example.com", "access-control-request-method": "POST",
+      "access-control-request-headers": "x-api-key, anthropic-version, anthropic-dangerous-direct-browser-access" },
+  });
+  assert.ok(r.status < 300, String(r.status));
+  const allowed = r.headers.get("access-control-allow-headers");
+  for (const h of ["x-api-key", "anthropic-version", "anthropic-beta", "anthropic-dangerous-direct-browser-access"]) {
+    assert.ok(allowed.includes(h), h);
+  }
+  await admin.patch("/api/v1/config", { cors_allowed_origins: null });
+});

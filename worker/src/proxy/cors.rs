@@ -10,7 +10,8 @@ const ALLOW_HEADERS: &str = "authorization, content-type, x-goog-api-key, x-goog
      x-goog-upload-command, x-goog-upload-offset, x-goog-upload-header-content-length, \
      x-goog-upload-header-content-type, x-goog-upload-file-name, x-server-timeout, x-stainless-os, \
      x-stainless-lang, x-stainless-package-version, x-stainless-runtime, x-stainless-runtime-version, \
-     x-stainless-arch, x-stainless-retry-count, x-stainless-timeout, openai-organization, openai-project";
+     x-stainless-arch, x-stainless-retry-count, x-stainless-timeout, openai-organization, openai-project, \
+     x-api-key, anthropic-version, anthropic-beta, anthropic-dangerous-direct-browser-access";
 const EXPOSE_HEADERS: &str = "x-request-id, x-goog-upload-url, x-goog-upload-status, x-goog-upload-chunk-granularity, \
      x-goog-upload-size-received, retry-after, x-gateway-limit";
 
