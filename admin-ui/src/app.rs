@@ -30,6 +30,8 @@ pub enum Route {
     Config,
     #[at("/admins")]
     Admins,
+    #[at("/audit")]
+    Audit,
     #[at("/account/password")]
     Password,
     #[not_found]
@@ -86,6 +88,7 @@ fn page(route: &Route) -> Html {
         Route::LogDetail { id } => html! { <pages::log_detail::LogDetailView id={*id} page=true /> },
         Route::Config => html! { <pages::config::ConfigPage /> },
         Route::Admins => html! { <pages::admins::AdminsPage /> },
+        Route::Audit => html! { <pages::audit::AuditPage /> },
         Route::Password => html! { <pages::password::PasswordPage /> },
         Route::Setup | Route::Login | Route::NotFound => html! { <pages::not_found::NotFoundPage /> },
     }

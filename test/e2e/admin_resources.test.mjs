@@ -55,9 +55,12 @@ test("export needs the password again, returns full keys and is recorded", async
   assert.equal(r.status, 200);
   assert.deepEqual(new Set(r.body.map((k) => k.key)), new Set([K1, K2, K3, AQ]));
   const audit = await admin.get("/api/v1/audit?limit=5");
-  assert.equal(audit.body[0].kind, "exported");
-  assert.equal(audit.body[0].actor, "admin:root-admin");
-  assert.match(audit.body[0].message, /4 keys exported/);
+  assert.equal(audit.body.items[0].action, "keys_exported");
+  assert.equal(audit.body.items[0].actor, "admin:root-admin");
+  assert.deepEqual(audit.body.items[0].details, { count: 4 });
+  // The key's own trail records the export too.
+  const events = await admin.get(`/api/v1/keys/${(await admin.get("/api/v1/keys?per_page=1")).body.items[0].id}/events`);
+  assert.equal(events.status, 200);
 });
 
 test("create one, duplicate 409, not-a-key 400, update, audit trail", async () => {

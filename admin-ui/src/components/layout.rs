@@ -139,6 +139,7 @@ pub fn Layout(props: &LayoutProps) -> Html {
                     <NavLink to={Route::Tokens} testid="nav-tokens">{ s.nav_tokens }</NavLink>
                     <NavLink to={Route::Logs} testid="nav-logs">{ s.nav_logs }</NavLink>
                     <NavLink to={Route::Config} testid="nav-config">{ s.nav_config }</NavLink>
+                    <NavLink to={Route::Audit} testid="nav-audit">{ s.nav_audit }</NavLink>
                     <NavLink to={Route::Admins} testid="nav-admins">{ s.nav_admins }</NavLink>
                 </nav>
                 <div class="account">

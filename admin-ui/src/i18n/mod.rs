@@ -159,6 +159,31 @@ pub fn error_class_label<'a>(s: &'static Strings, class: &'a str) -> &'a str {
     }
 }
 
+/// An admin audit-trail action.
+pub fn audit_label(s: &'static Strings, action: poise_core::api::audit::AuditAction) -> &'static str {
+    use poise_core::api::audit::AuditAction;
+    match action {
+        AuditAction::SetupDone => s.act_setup_done,
+        AuditAction::PasswordChanged => s.act_password_changed,
+        AuditAction::SignedOutEverywhere => s.act_signed_out_everywhere,
+        AuditAction::AdminCreated => s.act_admin_created,
+        AuditAction::AdminDeleted => s.act_admin_deleted,
+        AuditAction::KeyCreated => s.act_key_created,
+        AuditAction::KeysImported => s.act_keys_imported,
+        AuditAction::KeysExported => s.act_keys_exported,
+        AuditAction::KeysBulk => s.act_keys_bulk,
+        AuditAction::KeyUpdated => s.act_key_updated,
+        AuditAction::KeyDeleted => s.act_key_deleted,
+        AuditAction::KeyChecked => s.act_key_checked,
+        AuditAction::ChecksStarted => s.act_checks_started,
+        AuditAction::TokenCreated => s.act_token_created,
+        AuditAction::TokenUpdated => s.act_token_updated,
+        AuditAction::TokenRotated => s.act_token_rotated,
+        AuditAction::TokenDeleted => s.act_token_deleted,
+        AuditAction::ConfigUpdated => s.act_config_updated,
+    }
+}
+
 /// A key audit-trail event kind.
 pub fn event_label<'a>(s: &'static Strings, kind: &'a str) -> &'a str {
     match kind {
@@ -252,6 +277,8 @@ strings! {
     cfg_anthropic_model_map, cfg_anthropic_model_map_doc, cfg_anthropic_max_output_tokens, cfg_anthropic_max_output_tokens_doc,
     admin_add, admin_created, admin_exists, admin_deleted, admin_delete_confirm, admin_last,
     confirm_password, confirm_password_hint,
+    nav_audit, audit_intro, audit_empty, audit_all_actions, audit_filter_action, audit_filter_actor, audit_apply, audit_more,
+    act_setup_done, act_password_changed, act_signed_out_everywhere, act_admin_created, act_admin_deleted, act_key_created, act_keys_imported, act_keys_exported, act_keys_bulk, act_key_updated, act_key_deleted, act_key_checked, act_checks_started, act_token_created, act_token_updated, act_token_rotated, act_token_deleted, act_config_updated,
     password_intro, password_current, password_new, password_change, password_changed, password_wrong_current,
     nav_logs, filters_label, range_label, range_1h, range_24h, range_7d, range_all, range_custom, range_from, range_to,
     filter_token, filter_token_any, filter_key, filter_key_placeholder, filter_model_any, status_2xx, status_4xx,

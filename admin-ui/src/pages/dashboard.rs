@@ -13,6 +13,7 @@ use crate::components::layout::NavLink;
 use crate::components::status::{Empty, ErrorBanner, Loading};
 use crate::hooks::{use_prefs, use_resource, use_strings, Resource};
 use crate::i18n::{event_label, fill, reason_label, Lang, Strings};
+use crate::pages::audit::audit_list;
 use crate::services::api;
 use crate::state::logs::{LogFilters, TimeRange};
 use crate::state::pool::{format_countdown, PoolSummary};
@@ -240,7 +241,7 @@ pub fn DashboardPage() -> Html {
     let lang = use_prefs().lang;
     let pool = use_resource((), |_| api::pool());
     let tokens = use_resource((), |_| api::list_tokens());
-    let activity = use_resource((), |_| api::audit(ACTIVITY_ROWS));
+    let activity = use_resource((), |_| api::audit(format!("limit={ACTIVITY_ROWS}")));
     let now = use_state(now_ms);
     {
         let now = now.clone();
@@ -317,8 +318,13 @@ pub fn DashboardPage() -> Html {
                             match (&activity.data, &activity.error) {
                                 (_, Some(e)) => html! { <ErrorBanner error={e.clone()} on_retry={activity.reloader()} /> },
                                 (None, None) => html! { <Loading /> },
-                                (Some(list), None) if list.is_empty() => html! { <p class="muted">{ s.events_empty }</p> },
-                                (Some(list), None) => event_list(s, lang, list),
+                                (Some(page), None) if page.items.is_empty() => html! { <p class="muted">{ s.audit_empty }</p> },
+                                (Some(page), None) => html! {
+                                    <>
+                                        { audit_list(s, lang, &page.items) }
+                                        <NavLink to={Route::Audit}>{ s.nav_audit }{ " →" }</NavLink>
+                                    </>
+                                },
                             }
                         }
                     </section>

@@ -1,6 +1,7 @@
 //! One component per route.
 
 pub mod admins;
+pub mod audit;
 pub mod config;
 pub mod dashboard;
 pub mod key_detail;

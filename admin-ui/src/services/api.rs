@@ -152,8 +152,9 @@ pub async fn check_job(job: &str) -> Result<CheckJob> {
 pub async fn pool() -> Result<PoolView> {
     request(Method::GET, "/pool", NO_BODY).await
 }
-pub async fn audit(limit: u32) -> Result<Vec<KeyEvent>> {
-    request(Method::GET, &format!("/audit?limit={limit}"), NO_BODY).await
+/// A page of the admin audit trail; `query` is the URL query (filters, `before`, `limit`).
+pub async fn audit(query: String) -> Result<poise_core::api::audit::AuditPage> {
+    request(Method::GET, &format!("/audit?{query}"), NO_BODY).await
 }
 pub async fn key_events(id: i64) -> Result<Vec<KeyEvent>> {
     request(Method::GET, &format!("/keys/{id}/events"), NO_BODY).await

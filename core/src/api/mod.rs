@@ -3,6 +3,7 @@
 //!
 //! Requests are decoded strictly (`deny_unknown_fields`): a typo is a 400, not a silent no-op.
 
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod keys;

@@ -106,7 +106,10 @@ pub async fn setup(mut c: Call<'_>) -> Result<Reply, ApiError> {
         .or_internal("insert admin")?
         .ok_or_else(|| ApiError::Conflict("setup is already done; sign in instead".into()))?;
     let cookie = session::create(c.env, session::Binding { admin_id: id, generation: 0 }, !c.is_plain_http()).await?;
-    Ok(Reply::json(201, &AdminView { id, username: body.username, created_at: now })?.with_header("set-cookie", cookie))
+    let details = serde_json::json!({"username": body.username});
+    Ok(Reply::json(201, &AdminView { id, username: body.username, created_at: now })?
+        .with_header("set-cookie", cookie)
+        .audited(Some(format!("admin:{id}")), details))
 }
 
 /// Sign-in. Order matters: cheap validation, one D1 lookup, then the guard counts the attempt
@@ -202,7 +205,9 @@ pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
         .await
         .or_internal("insert admin")?
         .ok_or_else(|| ApiError::Conflict("an admin with this username exists".into()))?;
-    Reply::json(201, &AdminView { id, username: body.username, created_at: now })
+    let details = serde_json::json!({"username": body.username});
+    Ok(Reply::json(201, &AdminView { id, username: body.username, created_at: now })?
+        .audited(Some(format!("admin:{id}")), details))
 }
 
 pub async fn delete(c: Call<'_>) -> Result<Reply, ApiError> {

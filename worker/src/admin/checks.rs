@@ -139,7 +139,7 @@ pub async fn start(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let cfg = store::settings::load(c.env, &db).await.or_internal("settings")?;
     let env = c.env.clone();
     let actor = c.actor();
-    let reply = Reply::json(202, &job)?;
+    let reply = Reply::json(202, &job)?.audited(None, serde_json::json!({"job": job.job, "keys": job.total}));
     c.ctx.wait_until(async move {
         for chunk in ids.chunks(PARALLEL) {
             let results = join_all(chunk.iter().map(|id| check_key(&env, &db, &cfg, *id, &actor))).await;

@@ -6,6 +6,7 @@ use super::request::{Call, Reply};
 use crate::error::OrInternal;
 use crate::store::{self, settings, sql::num};
 use crate::{bindings, clock};
+use poise_core::api::audit::config_diff;
 use poise_core::api::error::ApiError;
 use poise_core::api::ConfigView;
 use poise_core::config::{upstream_allow_list, upstream_host_allowed, Config};
@@ -97,5 +98,10 @@ pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
     if !stmts.is_empty() {
         db.batch(stmts).await.or_internal("config write")?;
     }
-    Reply::json(200, &current(c.env).await?.1)
+    let after = current(c.env).await?.1;
+    let fields: Vec<String> = sets.keys().chain(resets.keys()).cloned().collect();
+    let old = serde_json::to_value(&before.values).or_internal("serialise")?;
+    let new = serde_json::to_value(&after.values).or_internal("serialise")?;
+    let details = config_diff(&old, &new, &fields);
+    Ok(Reply::json(200, &after)?.audited(None, details))
 }

@@ -148,7 +148,8 @@ pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
         .await
         .or_internal("event")?;
     let view = q::view(&db, id).await.or_internal("view")?.ok_or(ApiError::Internal)?;
-    Reply::json(201, &view)
+    let details = serde_json::json!({"key": view.key_masked});
+    Ok(Reply::json(201, &view)?.audited(Some(format!("key:{id}")), details))
 }
 
 pub async fn import(mut c: Call<'_>) -> Result<Reply, ApiError> {
@@ -157,27 +158,28 @@ pub async fn import(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let db = store::db(c.env).or_internal("d1")?;
     let now = clock::now_ms(c.env);
     let actor = c.actor();
+    // One D1 batch is one transaction: the keys and their event are stored together or not at all.
+    let mut stmts = found
+        .keys
+        .iter()
+        .map(|k| q::insert_stmt(&db, &q::NewKey::bare(k), now))
+        .collect::<worker::Result<Vec<_>>>()
+        .or_internal("bind")?;
+    let inserts = stmts.len();
+    if inserts > 0 {
+        let note = format!("{} keys in an import (duplicates skipped)", inserts);
+        stmts.push(q::event_stmt(&db, None, now, "imported", "", &note, &actor).or_internal("bind")?);
+    }
     let mut added = 0u32;
-    // D1 batches run as one transaction: an import is all or nothing.
-    for chunk in found.keys.chunks(50) {
-        let stmts = chunk
-            .iter()
-            .map(|k| q::insert_stmt(&db, &q::NewKey::bare(k), now))
-            .collect::<worker::Result<Vec<_>>>()
-            .or_internal("bind")?;
-        for r in db.batch(stmts).await.or_internal("import")? {
+    if !stmts.is_empty() {
+        for r in db.batch(stmts).await.or_internal("import")?.iter().take(inserts) {
             added += r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0) as u32;
         }
     }
-    if added > 0 {
-        q::event_stmt(&db, None, now, "imported", "", &format!("{added} keys added"), &actor)
-            .or_internal("bind")?
-            .run()
-            .await
-            .or_internal("event")?;
-    }
     let duplicate = (found.keys.len() as u32 - added) + found.duplicates as u32;
-    Reply::json(200, &ImportResult { added, duplicate, not_a_key: found.not_a_key as u32 })
+    let result = ImportResult { added, duplicate, not_a_key: found.not_a_key as u32 };
+    let details = serde_json::to_value(&result).or_internal("serialise")?;
+    Ok(Reply::json(200, &result)?.audited(None, details))
 }
 
 pub async fn export(mut c: Call<'_>) -> Result<Reply, ApiError> {
@@ -215,7 +217,8 @@ pub async fn export(mut c: Call<'_>) -> Result<Reply, ApiError> {
         .into_iter()
         .map(|r| ExportedKey { id: r.id, key: r.key, note: r.note, project: r.project, enabled: r.enabled == 1 })
         .collect();
-    Reply::json(200, &keys)
+    let details = serde_json::json!({"count": keys.len()});
+    Ok(Reply::json(200, &keys)?.audited(None, details))
 }
 
 pub async fn get(c: Call<'_>) -> Result<Reply, ApiError> {
@@ -286,7 +289,8 @@ pub async fn bulk(mut c: Call<'_>) -> Result<Reply, ApiError> {
         return Err(ApiError::field("ids", "must list 1 to 5000 key ids"));
     }
     let affected = apply_bulk(&c, &body.ids, &body.action).await?;
-    Reply::json(200, &BulkResult { affected })
+    let details = serde_json::json!({"action": body.action, "requested": body.ids.len(), "affected": affected});
+    Ok(Reply::json(200, &BulkResult { affected })?.audited(None, details))
 }
 
 /// Applies one action to many keys in one transaction, with an audit event per key changed.
@@ -330,19 +334,4 @@ pub async fn events(c: Call<'_>) -> Result<Reply, ApiError> {
     q::view(&db, id).await.or_internal("view")?.ok_or(ApiError::NotFound)?;
     let events = q::events(&db, id, 200).await.or_internal("events")?;
     Reply::json(200, &events)
-}
-
-/// The pool's audit trail: every key event, newest first (`?limit=`, default 100, max 1000).
-pub async fn audit(c: Call<'_>) -> Result<Reply, ApiError> {
-    let url = c.req.url().map_err(|_| ApiError::BadRequest("bad URL".into()))?;
-    let limit = match url.query_pairs().find(|(k, _)| k == "limit") {
-        Some((_, v)) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| ApiError::field("limit", "must be 1 to 1000"))?,
-        None => 100,
-    };
-    let db = store::db(c.env).or_internal("d1")?;
-    Reply::json(200, &q::recent_events(&db, limit).await.or_internal("events")?)
 }

@@ -3,6 +3,7 @@
 //! `ApiError` becomes a response.
 
 pub(crate) mod accounts;
+mod audit;
 pub(crate) mod checks;
 mod config;
 mod keys;
@@ -14,10 +15,12 @@ mod stats;
 mod tokens;
 
 use crate::http::RawUrl;
+use crate::store;
+use poise_core::api::audit::{action_of as audit_action_of, default_target, AuditAction};
 use poise_core::api::error::ApiError;
 use poise_core::api::routes::{match_route, Access, RouteId, RouteMatch, OPENAPI_JSON};
-use request::{Call, Reply};
-use worker::{Context, Env, Request, Response};
+use request::{AuditNote, Call, Reply};
+use worker::{console_error, Context, Env, Request, Response};
 
 /// `Strict-Transport-Security` on every https answer: browsers then never try plain http.
 const HSTS: &str = "max-age=31536000";
@@ -54,8 +57,30 @@ async fn dispatch(req: Request, env: &Env, ctx: &Context, raw: &RawUrl) -> Resul
         Access::Session => Some(session::require(&req, env).await?),
         Access::Public => None,
     };
+    let actor = admin.as_ref().map_or_else(|| "setup".to_string(), |a| format!("admin:{}", a.username));
+    let first_param = params.first().cloned();
     let call = Call { req, env, ctx, raw, params, admin };
-    route(id, call).await
+    let mut reply = route(id, call).await?;
+    if let Some(action) = audit_action_of(id) {
+        record_audit(env, &actor, action, first_param.as_deref(), reply.audit.take()).await;
+    }
+    Ok(reply)
+}
+
+/// Writes the audit entry of a successful mutation. The change is already stored: a failure here
+/// is logged (the response still reports the change that happened), never turned into an error.
+async fn record_audit(env: &Env, actor: &str, action: AuditAction, param: Option<&str>, note: Option<AuditNote>) {
+    let (target, details) = match note {
+        Some(n) => (n.target.unwrap_or_else(|| default_target(action, param)), n.details),
+        None => (default_target(action, param), serde_json::json!({})),
+    };
+    let written = async {
+        let db = store::db(env)?;
+        store::audit::insert_stmt(&db, crate::clock::now_ms(env), actor, action, &target, &details)?.run().await
+    };
+    if let Err(e) = written.await {
+        console_error!("audit entry not written ({}): {}", action.as_str(), e);
+    }
 }
 
 async fn route(id: RouteId, c: Call<'_>) -> Result<Reply, ApiError> {
@@ -81,7 +106,7 @@ async fn route(id: RouteId, c: Call<'_>) -> Result<Reply, ApiError> {
         UpdateKey => keys::update(c).await,
         DeleteKey => keys::delete(c).await,
         KeyEvents => keys::events(c).await,
-        Audit => keys::audit(c).await,
+        Audit => audit::list(c).await,
         KeyState => pool::key_state(c).await,
         PoolView => pool::view(c).await,
         CheckKey => checks::check_one(c).await,

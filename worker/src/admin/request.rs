@@ -87,25 +87,40 @@ pub struct Reply {
     body: Option<String>,
     headers: Vec<(&'static str, String)>,
     stream: Option<ByteStream>,
+    /// What the audit entry of this (mutating) call records, when the handler knows more than
+    /// the route: the target (else from the path) and the details.
+    pub audit: Option<AuditNote>,
+}
+
+/// A handler's contribution to its call's audit entry.
+pub struct AuditNote {
+    pub target: Option<String>,
+    pub details: serde_json::Value,
 }
 
 impl Reply {
     pub fn json<T: Serialize>(status: u16, value: &T) -> Result<Reply, ApiError> {
         let body = serde_json::to_string(value).or_internal("serialise")?;
-        Ok(Reply { status, body: Some(body), headers: Vec::new(), stream: None })
+        Ok(Reply { status, body: Some(body), headers: Vec::new(), stream: None, audit: None })
     }
 
     pub fn raw_json(status: u16, body: &str) -> Reply {
-        Reply { status, body: Some(body.to_string()), headers: Vec::new(), stream: None }
+        Reply { status, body: Some(body.to_string()), headers: Vec::new(), stream: None, audit: None }
     }
 
     pub fn no_content() -> Reply {
-        Reply { status: 204, body: None, headers: Vec::new(), stream: None }
+        Reply { status: 204, body: None, headers: Vec::new(), stream: None, audit: None }
     }
 
     /// A 200 whose body is produced while it is sent. An error mid-stream aborts the body.
     pub fn stream(content_type: &str, body: ByteStream) -> Reply {
-        Reply { status: 200, body: None, headers: vec![("content-type", content_type.to_string())], stream: Some(body) }
+        Reply {
+            status: 200,
+            body: None,
+            headers: vec![("content-type", content_type.to_string())],
+            stream: Some(body),
+            audit: None,
+        }
     }
 
     /// The single mapping from `ApiError` to an HTTP answer.
@@ -115,7 +130,13 @@ impl Reply {
             headers.push(("retry-after", retry_after_s.to_string()));
         }
         let body = serde_json::to_string(&err.body()).unwrap_or_else(|_| "{}".into());
-        Reply { status: err.status(), body: Some(body), headers, stream: None }
+        Reply { status: err.status(), body: Some(body), headers, stream: None, audit: None }
+    }
+
+    /// Details (and optionally the target) for this call's audit entry.
+    pub fn audited(mut self, target: Option<String>, details: serde_json::Value) -> Reply {
+        self.audit = Some(AuditNote { target, details });
+        self
     }
 
     pub fn with_header(mut self, name: &'static str, value: String) -> Reply {

@@ -129,7 +129,9 @@ pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
         .await
         .or_internal("insert token")?;
     let id = r.meta().ok().flatten().and_then(|m| m.last_row_id).ok_or(ApiError::Internal)?;
-    Reply::json(201, &IssuedToken { token, view: view(&db, id).await? })
+    let issued = IssuedToken { token, view: view(&db, id).await? };
+    let details = serde_json::json!({"name": issued.view.name});
+    Ok(Reply::json(201, &issued)?.audited(Some(format!("token:{id}")), details))
 }
 
 pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {

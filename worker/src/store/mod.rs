@@ -2,6 +2,7 @@
 //! Each submodule owns the queries of one table; SQL lives only here.
 
 pub mod admins;
+pub mod audit;
 pub mod keys;
 pub mod logs;
 pub mod resources;
