@@ -27,6 +27,14 @@ pub fn model_allowed(allowed: &[String], model: Option<&str>) -> bool {
         })
 }
 
+/// Fail closed: a token with a model allow-list is refused when the request is of a kind that
+/// names a model (`model_expected`, e.g. an OpenAI-surface POST, whose model is in the body) but
+/// its model could not be read (a body streamed without a length, unparseable JSON, no `model`).
+/// Requests that name no model by nature (files, operations, model lists) are not affected.
+pub fn model_undetermined(allowed: &[String], model: Option<&str>, model_expected: bool) -> bool {
+    !allowed.is_empty() && model_expected && model.is_none()
+}
+
 /// A token's limits (None = unlimited).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
@@ -96,6 +104,16 @@ impl TokenUsage {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_unreadable_model_is_refused_only_for_restricted_tokens() {
+        let restricted = vec!["gemini-2.5-flash".to_string()];
+        assert!(model_undetermined(&restricted, None, true));
+        assert!(!model_undetermined(&restricted, Some("gemini-2.5-pro"), true), "model_allowed decides that one");
+        assert!(!model_undetermined(&restricted, None, false), "requests without a model by nature");
+        assert!(!model_undetermined(&[], None, true), "unrestricted tokens");
+    }
+
     use super::*;
 
     #[test]

@@ -40,6 +40,7 @@ pub fn gateway_error(err: &GatewayError, dialect: Dialect) -> worker::Result<Res
     };
     let headers = Headers::new();
     headers.set("content-type", "application/json; charset=UTF-8")?;
+    headers.set("x-content-type-options", "nosniff")?;
     for (name, value) in err.headers() {
         headers.set(name, &value)?;
     }

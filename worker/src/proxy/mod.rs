@@ -34,7 +34,7 @@ use context::ProxyContext;
 use exchange::Exchange;
 use outbound::{Outbound, OutboundBody};
 use poise_core::error::GatewayError;
-use poise_core::policy::model_allowed;
+use poise_core::policy::{model_allowed, model_undetermined};
 use poise_core::proxy::credentials::{self, ClientCredential};
 use poise_core::proxy::{affinity, openai, route, route::Surface, upload};
 use worker::{Context, Env, Method, Request, Response};
@@ -64,6 +64,9 @@ pub(crate) struct Session {
     openai_path: Option<String>,
     /// The model the request names, once the outbound request is prepared.
     model: Option<String>,
+    /// Whether this kind of request names a model (an OpenAI-surface POST carries it in its
+    /// body): a model-restricted token is refused when it cannot be read.
+    model_expected: bool,
     /// The request's log record and after-response work.
     x: Exchange,
 }
@@ -86,7 +89,7 @@ impl Session {
         if let Some(endpoint) = claude {
             x.use_anthropic(endpoint);
         }
-        Session { origin: header("origin"), env, ctx, raw, surface, openai_path, model: None, x }
+        Session { origin: header("origin"), env, ctx, raw, surface, openai_path, model: None, model_expected: false, x }
     }
 
     /// The phases up to the client's response.
@@ -186,6 +189,7 @@ impl Session {
             (None, _) => openai::BodyFields { model: route::model_of(&self.raw.path), stream: false },
         };
         self.model = fields.model;
+        self.model_expected = (openai || self.x.anthropic.is_some()) && out.method == worker::Method::Post;
         self.x.record.model = self.model.clone();
         self.x.record.client_model = self.x.anthropic.as_ref().and_then(|c| c.client_model.clone());
         self.x.record.stream = fields.stream || route::is_streaming(&self.raw.path, &self.raw.query);
@@ -196,6 +200,13 @@ impl Session {
     async fn enforce_policy(&mut self, pctx: &ProxyContext) -> Result<(), GatewayError> {
         let Some(t) = &pctx.token else { return Ok(()) };
         let model = self.model.as_deref();
+        if model_undetermined(&t.allowed_models(), model, self.model_expected) {
+            return Err(GatewayError::Forbidden(
+                "this client token may use only some models, and this request's model could not be read: send the \
+                 body as JSON with a \"model\" field (and a Content-Length)"
+                    .into(),
+            ));
+        }
         if !model_allowed(&t.allowed_models(), model) {
             let shown = model.unwrap_or("?");
             return Err(GatewayError::Forbidden(format!("this client token may not use model {shown}")));

@@ -49,6 +49,8 @@ pub async fn pass_through(
         };
         headers.append(&name, &value).or_internal("headers")?;
     }
+    // The proxy shares its origin with the admin UI: no reply may be sniffed into a document.
+    headers.set("x-content-type-options", "nosniff").or_internal("headers")?;
     if !upload_ids.is_empty() {
         let db = store::db(env).or_internal("d1")?;
         for id in upload_ids {
@@ -130,6 +132,7 @@ pub fn error_reply(reply: ErrorReply, dialect: Dialect) -> Result<Response, Gate
     };
     let reply = ErrorReply { content_type, body, ..reply };
     headers.set("content-type", &reply.content_type).or_internal("headers")?;
+    headers.set("x-content-type-options", "nosniff").or_internal("headers")?;
     if reply.status == 400 || reply.status == 404 || reply.status == 413 {
         headers.set("x-should-retry", "false").or_internal("headers")?;
     }
