@@ -82,7 +82,7 @@ fn rewrite_one(url: &str, origins: &[&str], public: &str) -> Option<(String, Str
     if !download {
         return None;
     }
-    let file = affinity::referenced(path, None).into_iter().find(|n| n.starts_with("files/"))?;
+    let file = affinity::referenced(path, None).ok()?.into_iter().find(|n| n.starts_with("files/"))?;
     let query = strip_credentials(query);
     let rewritten = if query.is_empty() { format!("{public}{path}") } else { format!("{public}{path}?{query}") };
     Some((rewritten, file))

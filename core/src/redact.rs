@@ -247,8 +247,44 @@ pub fn redact_exact<'a>(text: &'a str, secrets: &[&str]) -> Cow<'a, str> {
     Cow::Owned(out)
 }
 
+/// Longest secret a logged body can hide past its cut: a key or a client token, with room to spare.
+/// Capture this much beyond the log cap before calling [`redact_then_truncate`].
+pub const SECRET_MARGIN_BYTES: usize = 512;
+
+/// A body for the request log: redacted first (keys by shape, and the exact `secrets`), then cut
+/// to `cap` bytes. Redacting after the cut would miss a secret that straddles it (its prefix stays
+/// readable); only the first `cap` + a margin bytes are looked at, so the cost stays bounded.
+pub fn redact_then_truncate(bytes: &[u8], cap: usize, secrets: &[&str]) -> String {
+    let window = String::from_utf8_lossy(&bytes[..bytes.len().min(cap.saturating_add(SECRET_MARGIN_BYTES))]);
+    let redacted = redact_secrets(&redact_exact(&window, secrets)).into_owned();
+    if redacted.len() <= cap {
+        return redacted;
+    }
+    let mut end = cap;
+    while !redacted.is_char_boundary(end) {
+        end -= 1;
+    }
+    redacted[..end].to_string()
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_key_straddling_the_cut_is_redacted_before_it() {
+        let key = "AIzaSyA1234567890abcdefghijklmnopqrstuv";
+        let body = format!("{}{key} tail", "x".repeat(100));
+        for cap in [90, 100, 110, 130, 1000] {
+            let logged = redact_then_truncate(body.as_bytes(), cap, &[]);
+            assert!(logged.len() <= cap, "{cap}");
+            assert!(!logged.contains("AIzaSyA123"), "a readable prefix of the key survived at cap {cap}: {logged}");
+        }
+        let token = "gp_secret_client_token_value";
+        let body = format!("{}{token}", "y".repeat(20));
+        assert!(!redact_then_truncate(body.as_bytes(), 30, &[token]).contains("gp_secret"));
+        assert_eq!(redact_then_truncate("héllo".as_bytes(), 2, &[]), "h");
+    }
+
     use super::*;
 
     /// A made-up classic key (39 characters).

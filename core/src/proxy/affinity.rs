@@ -8,9 +8,23 @@ use serde_json::Value;
 /// Collections whose items are per-project resources.
 const COLLECTIONS: &[&str] = &["files", "cachedContents", "batches", "tunedModels", "fileSearchStores", "operations"];
 
-/// Resource names (`files/abc`, `cachedContents/xyz`…) a request names in its path or body.
-pub fn referenced(path: &str, body: Option<&[u8]>) -> Vec<String> {
-    let mut out = Vec::new();
+/// Most resource names one request may refer to (each is one bound parameter of the owners
+/// lookup; D1 allows a few hundred).
+pub const MAX_REFERENCED: usize = 64;
+
+/// Body fields whose string value can name a per-project resource (Gemini's camelCase and the
+/// REST snake_case forms). Nothing else in a body is looked at: prompt text that merely mentions
+/// `files/…` names nothing.
+const NAME_FIELDS: &[&str] = &["fileUri", "file_uri", "cachedContent", "cached_content"];
+
+/// Resource names (`files/abc`, `cachedContents/xyz`…) a request names in its path or in the
+/// body fields that can name one ([`NAME_FIELDS`]), de-duplicated, in first-seen order.
+///
+/// # Errors
+///
+/// The number of distinct names when there are more than [`MAX_REFERENCED`].
+pub fn referenced(path: &str, body: Option<&[u8]>) -> Result<Vec<String>, usize> {
+    let mut names = Names::default();
     // Path: /{v}/files/abc, /download/{v}/files/abc:download, /{v}/batches/1:cancel,
     // /{v}/models/veo/operations/op (operations are named with their parent).
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
@@ -24,35 +38,80 @@ pub fn referenced(path: &str, body: Option<&[u8]>) -> Vec<String> {
                     } else {
                         format!("{seg}/{id}")
                     };
-                    push_unique(&mut out, name);
+                    names.add(name);
                 }
             }
             break;
         }
     }
-    if let Some(body) = body {
-        let text = String::from_utf8_lossy(body);
-        for prefix in ["files/", "cachedContents/"] {
-            let mut rest = text.as_ref();
-            while let Some(pos) = rest.find(prefix) {
-                let after = &rest[pos + prefix.len()..];
-                let id: String =
-                    after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
-                let preceded_ok = rest[..pos].chars().last().is_none_or(|c| !c.is_ascii_alphanumeric());
-                if !id.is_empty() && preceded_ok {
-                    push_unique(&mut out, format!("{prefix}{id}"));
-                }
-                rest = &after[id.len().min(after.len())..];
-            }
-        }
+    if let Some(value) = body.and_then(|b| serde_json::from_slice::<Value>(b).ok()) {
+        walk(&value, &mut names);
     }
-    out
+    if names.list.len() > MAX_REFERENCED {
+        return Err(names.list.len());
+    }
+    Ok(names.list)
 }
 
-fn push_unique(v: &mut Vec<String>, s: String) {
-    if !v.contains(&s) {
-        v.push(s);
+#[derive(Default)]
+struct Names {
+    seen: std::collections::HashSet<String>,
+    list: Vec<String>,
+}
+
+impl Names {
+    fn add(&mut self, name: String) {
+        if self.seen.insert(name.clone()) {
+            self.list.push(name);
+        }
     }
+}
+
+fn walk(v: &Value, names: &mut Names) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                match child {
+                    Value::String(s) if NAME_FIELDS.contains(&k.as_str()) => {
+                        if let Some(name) = name_in(s) {
+                            names.add(name);
+                        }
+                    }
+                    _ => walk(child, names),
+                }
+                // Stop early on absurd bodies; the caller reports the count past the cap.
+                if names.list.len() > MAX_REFERENCED {
+                    return;
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                walk(item, names);
+                if names.list.len() > MAX_REFERENCED {
+                    return;
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The `files/<id>` or `cachedContents/<id>` a field value names: the value itself or the end of
+/// a URI (`https://…/v1beta/files/abc`).
+fn name_in(value: &str) -> Option<String> {
+    for prefix in ["files/", "cachedContents/"] {
+        let Some(pos) = value.rfind(prefix) else { continue };
+        let preceded_ok = value[..pos].chars().last().is_none_or(|c| c == '/');
+        let id: String = value[pos + prefix.len()..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        if preceded_ok && !id.is_empty() {
+            return Some(format!("{prefix}{id}"));
+        }
+    }
+    None
 }
 
 /// Path endings of the calls that create a per-project resource (the one list: retry safety
@@ -92,24 +151,40 @@ pub fn created_name(body: &[u8]) -> Option<String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn from_paths() {
-        assert_eq!(referenced("/v1beta/files/abc-1", None), vec!["files/abc-1"]);
-        assert_eq!(referenced("/download/v1beta/files/abc:download", None), vec!["files/abc"]);
-        assert_eq!(referenced("/v1beta/batches/123:cancel", None), vec!["batches/123"]);
-        assert_eq!(referenced("/v1beta/models/veo-3/operations/op9", None), vec!["models/veo-3/operations/op9"]);
-        assert_eq!(referenced("/v1beta/cachedContents", None), Vec::<String>::new());
-        assert_eq!(referenced("/v1beta/models/gemini-2.5-flash:generateContent", None), Vec::<String>::new());
+    fn refs(path: &str, body: Option<&[u8]>) -> Vec<String> {
+        referenced(path, body).expect("under the cap")
     }
 
     #[test]
-    fn from_bodies() {
-        let body = br#"{"contents":[{"parts":[{"fileData":{"fileUri":"https://generativelanguage.googleapis.com/v1beta/files/f1"}},{"fileData":{"fileUri":"http://127.0.0.1:1/v1beta/files/f2"}}]}],"cachedContent":"cachedContents/c-9"}"#;
-        assert_eq!(
-            referenced("/v1beta/models/m:generateContent", Some(body)),
-            vec!["files/f1", "files/f2", "cachedContents/c-9"]
-        );
-        assert_eq!(referenced("/x", Some(b"myfiles/abc and files/ok")), vec!["files/ok"]);
+    fn from_paths() {
+        assert_eq!(refs("/v1beta/files/abc-1", None), vec!["files/abc-1"]);
+        assert_eq!(refs("/download/v1beta/files/abc:download", None), vec!["files/abc"]);
+        assert_eq!(refs("/v1beta/batches/123:cancel", None), vec!["batches/123"]);
+        assert_eq!(refs("/v1beta/models/veo-3/operations/op9", None), vec!["models/veo-3/operations/op9"]);
+        assert_eq!(refs("/v1beta/cachedContents", None), Vec::<String>::new());
+        assert_eq!(refs("/v1beta/models/gemini-2.5-flash:generateContent", None), Vec::<String>::new());
+    }
+
+    #[test]
+    fn from_body_fields_only() {
+        let body = br#"{"contents":[{"parts":[{"text":"see files/not-me and cachedContents/nor-me"},{"fileData":{"fileUri":"https://generativelanguage.googleapis.com/v1beta/files/f1"}},{"fileData":{"fileUri":"http://127.0.0.1:1/v1beta/files/f2"}},{"file_data":{"file_uri":"files/f1"}}]}],"cachedContent":"cachedContents/c-9"}"#;
+        let mut got = refs("/v1beta/models/m:generateContent", Some(body));
+        got.sort();
+        assert_eq!(got, vec!["cachedContents/c-9", "files/f1", "files/f2"]);
+        assert_eq!(refs("/x", Some(b"files/ok in a non-JSON body")), Vec::<String>::new());
+        assert_eq!(refs("/x", Some(br#"{"fileUri":"https://x/myfiles/abc"}"#)), Vec::<String>::new());
+    }
+
+    #[test]
+    fn capped_and_linear() {
+        let parts: Vec<String> =
+            (0..MAX_REFERENCED + 6).map(|i| format!(r#"{{"fileData":{{"fileUri":"files/f{i}"}}}}"#)).collect();
+        let body = format!(r#"{{"contents":[{{"parts":[{}]}}]}}"#, parts.join(","));
+        assert_eq!(referenced("/v1beta/models/m:generateContent", Some(body.as_bytes())), Err(MAX_REFERENCED + 1));
+        // Many repeats of one name are one name.
+        let same: Vec<&str> = vec![r#"{"fileData":{"fileUri":"files/same"}}"#; 5000];
+        let body = format!(r#"{{"contents":[{{"parts":[{}]}}]}}"#, same.join(","));
+        assert_eq!(refs("/v1beta/models/m:generateContent", Some(body.as_bytes())), vec!["files/same"]);
     }
 
     #[test]

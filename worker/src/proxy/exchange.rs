@@ -8,7 +8,7 @@ use futures_channel::oneshot;
 use poise_core::config::Config;
 use poise_core::error::GatewayError;
 use poise_core::log::LogRecord;
-use poise_core::redact::{redact_exact, redact_secrets};
+use poise_core::redact::redact_then_truncate;
 use poise_core::token::hex;
 use worker::{console_error, Context, Env, Request};
 
@@ -81,9 +81,8 @@ impl Exchange {
     /// Logs a body (truncated to the cap, with keys and the client token redacted).
     pub fn logged_body(&self, bytes: &[u8]) -> Option<String> {
         (self.body_cap > 0).then(|| {
-            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(self.body_cap)]);
             let secrets: Vec<&str> = self.client_secret.iter().map(String::as_str).collect();
-            redact_secrets(&redact_exact(&text, &secrets)).into_owned()
+            redact_then_truncate(bytes, self.body_cap, &secrets)
         })
     }
 

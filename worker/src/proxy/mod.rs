@@ -234,7 +234,12 @@ impl Session {
             OutboundBody::Bytes(b) => Some(b.as_slice()),
             _ => None,
         };
-        let names = affinity::referenced(out.path(), body);
+        let names = affinity::referenced(out.path(), body).map_err(|n| {
+            GatewayError::BadRequest(format!(
+                "this request names {n} files or cached contents; the gateway routes at most {} per request",
+                affinity::MAX_REFERENCED
+            ))
+        })?;
         if names.is_empty() {
             return Ok(());
         }

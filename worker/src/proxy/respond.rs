@@ -83,7 +83,8 @@ pub async fn pass_through(
         Prepared::Tapped { held, rest, scanner } => {
             let (tx, rx) = oneshot::channel();
             x.body_done = Some(rx);
-            let stream = body::client_stream(held, rest, *scanner, x.dialect == Dialect::OpenAi, x.body_cap, tx);
+            let stream =
+                body::client_stream(held, rest, *scanner, x.dialect == Dialect::OpenAi, log_capture(x.body_cap), tx);
             if let Some(claude) = &x.anthropic {
                 return claude.respond(Box::pin(stream)).await.map(Some).or_internal("anthropic reply");
             }
@@ -137,4 +138,14 @@ pub fn error_reply(reply: ErrorReply, dialect: Dialect) -> Result<Response, Gate
         headers.set("x-should-retry", "false").or_internal("headers")?;
     }
     Ok(ResponseBuilder::new().with_status(reply.status).with_headers(headers).fixed(reply.body.into_bytes()))
+}
+
+/// Bytes of a response to capture for the log: the cap plus a margin, so a secret straddling
+/// the cap is redacted before the cut (`redact_then_truncate`); nothing when bodies are not logged.
+fn log_capture(cap: usize) -> usize {
+    if cap == 0 {
+        0
+    } else {
+        cap.saturating_add(poise_core::redact::SECRET_MARGIN_BYTES)
+    }
 }
