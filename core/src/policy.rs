@@ -35,6 +35,28 @@ pub fn model_undetermined(allowed: &[String], model: Option<&str>, model_expecte
     !allowed.is_empty() && model_expected && model.is_none()
 }
 
+/// Endpoints that mint credentials usable without the gateway (the Live API's ephemeral
+/// `auth_tokens`): whatever they return reaches Google outside every policy, limit and log.
+pub fn mints_credentials(path: &str) -> bool {
+    path.split('/').any(|seg| seg == "auth_tokens" || seg.starts_with("auth_tokens:"))
+}
+
+/// Why a credential-minting request is refused, if it is: the deployment has not turned them
+/// on (`allowed`, the `ALLOW_CREDENTIAL_ENDPOINTS` var), or the token is restricted (a model
+/// allow-list or limits) and a minted credential would escape the restriction.
+pub fn credential_minting_refusal(path: &str, allowed: bool, restricted: bool) -> Option<&'static str> {
+    if !mints_credentials(path) {
+        return None;
+    }
+    if !allowed {
+        return Some(
+            "this gateway does not mint Live API ephemeral tokens (they would reach Google outside every policy, \
+             limit and log); the operator can allow them with the ALLOW_CREDENTIAL_ENDPOINTS var",
+        );
+    }
+    restricted.then_some("a client token with a model allow-list or limits may not mint Live API ephemeral tokens")
+}
+
 /// A token's limits (None = unlimited).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
@@ -104,6 +126,17 @@ impl TokenUsage {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn credential_minting_is_off_by_default_and_never_for_restricted_tokens() {
+        for path in ["/v1alpha/auth_tokens", "/v1beta/auth_tokens", "/v1alpha/auth_tokens:create"] {
+            assert!(credential_minting_refusal(path, false, false).is_some(), "{path}");
+            assert!(credential_minting_refusal(path, true, true).is_some(), "{path}");
+            assert_eq!(credential_minting_refusal(path, true, false), None, "{path}");
+        }
+        assert_eq!(credential_minting_refusal("/v1beta/models/m:generateContent", false, true), None);
+        assert!(!mints_credentials("/v1beta/files/auth_tokens_notes"));
+    }
 
     #[test]
     fn an_unreadable_model_is_refused_only_for_restricted_tokens() {

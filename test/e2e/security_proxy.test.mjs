@@ -88,3 +88,25 @@ test("proxied responses, relayed errors and gateway errors are nosniff", async (
   assert.equal(r.status, 401);
   assert.equal(r.headers.get("x-content-type-options"), "nosniff");
 });
+
+test("credential-minting endpoints (auth_tokens) are off by default and never for restricted tokens", async () => {
+  const mint = (token) => fetch(`${gw.url}/v1alpha/auth_tokens`, {
+    method: "POST", body: JSON.stringify({ uses: 1 }), headers: { "x-goog-api-key": token, "content-type": "application/json" },
+  });
+  await up.reset();
+  let r = await mint(open);
+  assert.equal(r.status, 403);
+  const body = await r.json();
+  assert.equal(body.error.status, "PERMISSION_DENIED");
+  assert.match(body.error.message, /ALLOW_CREDENTIAL_ENDPOINTS/);
+  assert.equal((await up.requests("auth_tokens")).length, 0, "nothing reached Google");
+  // Turned on by the operator: unrestricted tokens pass, restricted ones never do.
+  await gw.restart({ ALLOW_CREDENTIAL_ENDPOINTS: "true" });
+  r = await mint(open);
+  assert.notEqual(r.status, 403);
+  assert.equal((await up.requests("auth_tokens")).length, 1);
+  r = await mint(restricted);
+  assert.equal(r.status, 403);
+  assert.match((await r.json()).error.message, /allow-list or limits/);
+  await gw.restart({ ALLOW_CREDENTIAL_ENDPOINTS: undefined });
+});

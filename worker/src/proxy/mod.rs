@@ -34,7 +34,7 @@ use context::ProxyContext;
 use exchange::Exchange;
 use outbound::{Outbound, OutboundBody};
 use poise_core::error::GatewayError;
-use poise_core::policy::{model_allowed, model_undetermined};
+use poise_core::policy::{credential_minting_refusal, model_allowed, model_undetermined};
 use poise_core::proxy::credentials::{self, ClientCredential};
 use poise_core::proxy::{affinity, openai, route, route::Surface, upload};
 use worker::{Context, Env, Method, Request, Response};
@@ -198,6 +198,13 @@ impl Session {
 
     /// The token's model allow-list and limits (exact admission in its `TokenLimiter`).
     async fn enforce_policy(&mut self, pctx: &ProxyContext) -> Result<(), GatewayError> {
+        let minting_allowed =
+            self.env.var(crate::bindings::ALLOW_CREDENTIAL_ENDPOINTS).is_ok_and(|v| v.to_string() == "true");
+        let restricted =
+            pctx.token.as_ref().is_some_and(|t| !t.allowed_models().is_empty() || !t.limits().is_unlimited());
+        if let Some(why) = credential_minting_refusal(&self.raw.path, minting_allowed, restricted) {
+            return Err(GatewayError::Forbidden(why.into()));
+        }
         let Some(t) = &pctx.token else { return Ok(()) };
         let model = self.model.as_deref();
         if model_undetermined(&t.allowed_models(), model, self.model_expected) {
