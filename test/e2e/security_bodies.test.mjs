@@ -41,7 +41,7 @@ test("more resource references than the cap is a clear 400 in the caller's diale
   assert.equal(r.status, 400);
   const body = await r.json();
   assert.equal(body.error.status, "INVALID_ARGUMENT");
-  assert.match(body.error.message, /names 70 files or cached contents; the gateway routes at most 64/);
+  assert.match(body.error.message, /names more than 64 files or cached contents; the gateway routes at most 64 per request/);
 });
 
 test("a key straddling the log cut is redacted before the cut", async () => {

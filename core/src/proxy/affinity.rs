@@ -22,7 +22,8 @@ const NAME_FIELDS: &[&str] = &["fileUri", "file_uri", "cachedContent", "cached_c
 ///
 /// # Errors
 ///
-/// The number of distinct names when there are more than [`MAX_REFERENCED`].
+/// More than [`MAX_REFERENCED`] distinct names (the count carried is where the scan stopped,
+/// `MAX_REFERENCED + 1`, not the total).
 pub fn referenced(path: &str, body: Option<&[u8]>) -> Result<Vec<String>, usize> {
     let mut names = Names::default();
     // Path: /{v}/files/abc, /download/{v}/files/abc:download, /{v}/batches/1:cancel,

@@ -241,9 +241,10 @@ impl Session {
             OutboundBody::Bytes(b) => Some(b.as_slice()),
             _ => None,
         };
-        let names = affinity::referenced(out.path(), body).map_err(|n| {
+        let names = affinity::referenced(out.path(), body).map_err(|_| {
             GatewayError::BadRequest(format!(
-                "this request names {n} files or cached contents; the gateway routes at most {} per request",
+                "this request names more than {} files or cached contents; the gateway routes at most {} per request",
+                affinity::MAX_REFERENCED,
                 affinity::MAX_REFERENCED
             ))
         })?;
