@@ -270,6 +270,9 @@ fn log_row(
             <td><span class={status_class(e.status)} data-testid="log-status">{ e.status }</span></td>
             <td>
                 if let Some(m) = &e.model { <code>{ m }</code> } else { <span class="muted">{ "–" }</span> }
+                if let Some(asked) = &e.client_model {
+                    { " " }<span class="muted" data-testid="log-client-model">{ format!("({asked})") }</span>
+                }
             </td>
             <td>{ token }</td>
             <td>{ key }</td>
