@@ -56,6 +56,13 @@ pub struct Config {
     /// Model routes and aliases, the derived-models switch and the default request rules
     /// (see `routing::route`). Validated by `RoutingConfig::validate`; replaced as a whole.
     pub routing: RoutingConfig,
+    /// Send a `Server-Timing` header (`auth`, `pool`, `upstream` first byte, `total`) on proxied
+    /// responses. On by default; it shows timings only, never a key or token.
+    pub server_timing: bool,
+    /// Staleness bound of each isolate's cache of tokens, config and pool (0–60,000 ms): a
+    /// revoked token, a disabled key or a config change reaches every isolate within this time
+    /// (at once in the isolate that made it). 0 turns the cache off.
+    pub cache_bound_ms: u64,
 }
 
 impl Config {
@@ -79,6 +86,8 @@ impl Config {
             anthropic_model_map: default_rules(),
             anthropic_max_output_tokens: DEFAULT_MAX_OUTPUT_TOKENS,
             routing: RoutingConfig::default(),
+            server_timing: true,
+            cache_bound_ms: crate::cache::DEFAULT_BOUND_MS,
         }
     }
 
@@ -131,6 +140,8 @@ impl Config {
             "anthropic_model_map" => self.anthropic_model_map = parse_rules(v)?,
             "anthropic_max_output_tokens" => self.anthropic_max_output_tokens = ranged(v, 1, 1_000_000)? as u32,
             "routing" => self.routing = routing(v)?,
+            "server_timing" => self.server_timing = v.as_bool().ok_or("must be true or false")?,
+            "cache_bound_ms" => self.cache_bound_ms = ranged(v, 0, 60_000)?,
             _ => return Err("unknown setting".into()),
         }
         Ok(())

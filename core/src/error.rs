@@ -27,6 +27,9 @@ pub enum GatewayError {
     TokenLimited { limit: &'static str, retry_after_ms: u64 },
     /// The pool has no active key at all.
     NoKeys,
+    /// The gateway's storage (D1) is not answering and nothing cached can answer for this
+    /// request (e.g. a token this isolate has not seen). Retrying later helps.
+    StorageUnavailable,
     /// The upstream could not be reached on any attempt.
     UpstreamUnreachable,
     /// A bug or storage failure inside the gateway; details go to the log, not the client.
@@ -44,7 +47,7 @@ impl GatewayError {
             Self::PayloadTooLarge { .. } => 413,
             Self::PoolExhausted { .. } | Self::TokenLimited { .. } => 429,
             Self::UpstreamUnreachable => 502,
-            Self::NoKeys => 503,
+            Self::NoKeys | Self::StorageUnavailable => 503,
             Self::Internal => 500,
         }
     }
@@ -60,6 +63,7 @@ impl GatewayError {
             Self::PoolExhausted { .. } => "pool_exhausted",
             Self::TokenLimited { .. } => "token_limited",
             Self::NoKeys => "no_keys",
+            Self::StorageUnavailable => "storage_unavailable",
             Self::UpstreamUnreachable => "upstream_unreachable",
             Self::Internal => "internal",
         }
@@ -74,7 +78,7 @@ impl GatewayError {
             Self::BadRequest(_) => "INVALID_ARGUMENT",
             Self::PayloadTooLarge { .. } => "INVALID_ARGUMENT",
             Self::PoolExhausted { .. } | Self::TokenLimited { .. } => "RESOURCE_EXHAUSTED",
-            Self::UpstreamUnreachable | Self::NoKeys => "UNAVAILABLE",
+            Self::UpstreamUnreachable | Self::NoKeys | Self::StorageUnavailable => "UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }
@@ -95,6 +99,9 @@ impl GatewayError {
                  (not a Google quota)"
             ),
             Self::NoKeys => "Gemini Poise gateway: the key pool has no active keys".into(),
+            Self::StorageUnavailable => "Gemini Poise gateway: its storage (D1) is not answering and this request \
+                 cannot be served from cache; retry in a little while"
+                .into(),
             Self::UpstreamUnreachable => "Gemini Poise gateway: the upstream could not be reached".into(),
             Self::Internal => "Gemini Poise gateway: internal error".into(),
         }

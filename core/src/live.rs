@@ -138,7 +138,10 @@ pub fn close_for_error(err: &GatewayError) -> u16 {
     match err {
         GatewayError::Unauthenticated(_) | GatewayError::Forbidden(_) | GatewayError::NotFound => 1008,
         GatewayError::BadRequest(_) | GatewayError::PayloadTooLarge { .. } => 1007,
-        GatewayError::PoolExhausted { .. } | GatewayError::TokenLimited { .. } | GatewayError::NoKeys => 1013,
+        GatewayError::PoolExhausted { .. }
+        | GatewayError::TokenLimited { .. }
+        | GatewayError::NoKeys
+        | GatewayError::StorageUnavailable => 1013,
         GatewayError::UpstreamUnreachable => 1014,
         GatewayError::Internal => 1011,
     }

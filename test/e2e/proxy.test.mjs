@@ -15,6 +15,10 @@ before(async () => {
   up = await startUpstream();
   gw = await startGateway({ upstream: up.url });
   gw.seed({ keys: KEYS, token: TOKEN });
+  // Tests here change settings and keys straight in D1 (set-up, not the admin API), which an
+  // isolate's cache would see only within its staleness bound: the cache is off in this file
+  // (edge_cache.test.mjs covers it).
+  gw.sql(`INSERT INTO settings (name, value, updated_at) VALUES ('cache_bound_ms', '0', 0)`);
 });
 after(async () => {
   await gw?.stop();

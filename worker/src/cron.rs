@@ -26,6 +26,8 @@ pub async fn run(env: &Env, now_ms: u64) {
     report("prune_logs", prune_logs(env, now_ms).await);
     report("rollup", rollup(env, now_ms).await);
     report("revalidate_keys", revalidate_keys(env, now_ms).await);
+    // Keys brought back take effect in this isolate at once (others within the cache bound).
+    crate::proxy::invalidate_cache();
 }
 
 /// Keys re-checked per run, and how many at once.

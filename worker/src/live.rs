@@ -69,7 +69,8 @@ pub async fn handle(req: Request, env: Env, ctx: Context, raw: RawUrl) -> worker
         );
         return gateway_error(&err, Dialect::Gemini);
     };
-    let pctx = match context::load(&env, &token).await {
+    let mut uncounted = poise_core::cost::Counters::default();
+    let pctx = match context::load(&env, &ctx, &token, &mut uncounted).await {
         Ok(p) => p,
         Err(e) => return gateway_error(&e, Dialect::Gemini),
     };
@@ -246,7 +247,8 @@ impl Session {
         let allowed = self.pctx.config.max_attempts.max(1);
         for n in 0..allowed {
             let now = clock::now_ms(&self.env);
-            let granted = pool.acquire(&model, &tried, avoid_project.as_deref(), now, seed).await;
+            let mut uncounted = poise_core::cost::Counters::default();
+            let granted = pool.acquire(&model, &tried, avoid_project.as_deref(), now, seed, &mut uncounted).await;
             let key = match granted {
                 Ok(Ok(g)) => match self.pctx.keys.iter().find(|k| k.id == g.key_id).cloned() {
                     Some(k) => k,

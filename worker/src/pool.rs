@@ -3,6 +3,7 @@
 
 use crate::bindings;
 use crate::store::keys::PoolKey;
+use poise_core::cost::Counters;
 use poise_core::pool::shard::{
     shard_of, AcquireReply, AcquireRequest, KeyStateView, Outcome, Report, ShardKey, DEFAULT_SHARDS,
 };
@@ -55,6 +56,7 @@ impl Pool {
         avoid_project: Option<&str>,
         now_ms: u64,
         seed: u64,
+        cost: &mut Counters,
     ) -> worker::Result<Result<Granted, Option<u64>>> {
         let mut free_at: Option<u64> = None;
         // After a quota error on a project, that project's shard is asked last.
@@ -77,6 +79,7 @@ impl Pool {
                 avoid_project: avoid_project.map(str::to_string),
                 seed,
             };
+            cost.do_calls += 1;
             let reply: AcquireReply = call(&self.env, *shard, "/acquire", &req).await?;
             match reply.key_id {
                 Some(key_id) => return Ok(Ok(Granted { key_id, failures: reply.failures })),

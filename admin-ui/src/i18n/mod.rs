@@ -218,6 +218,8 @@ pub fn config_text(s: &'static Strings, field: &'static str) -> (&'static str, &
         "key_rpm_default" => (s.cfg_key_rpm_default, s.cfg_key_rpm_default_doc),
         "anthropic_model_map" => (s.cfg_anthropic_model_map, s.cfg_anthropic_model_map_doc),
         "anthropic_max_output_tokens" => (s.cfg_anthropic_max_output_tokens, s.cfg_anthropic_max_output_tokens_doc),
+        "server_timing" => (s.cfg_server_timing, s.cfg_server_timing_doc),
+        "cache_bound_ms" => (s.cfg_cache_bound_ms, s.cfg_cache_bound_ms_doc),
         other => (other, ""),
     }
 }
@@ -275,6 +277,7 @@ strings! {
     cfg_log_requests, cfg_log_requests_doc, cfg_log_bodies, cfg_log_bodies_doc, cfg_log_body_cap_bytes, cfg_log_body_cap_bytes_doc,
     cfg_cors_allowed_origins, cfg_cors_allowed_origins_doc, cfg_key_rpm_default, cfg_key_rpm_default_doc,
     cfg_anthropic_model_map, cfg_anthropic_model_map_doc, cfg_anthropic_max_output_tokens, cfg_anthropic_max_output_tokens_doc,
+    cfg_server_timing, cfg_server_timing_doc, cfg_cache_bound_ms, cfg_cache_bound_ms_doc,
     admin_add, admin_created, admin_exists, admin_deleted, admin_delete_confirm, admin_last,
     confirm_password, confirm_password_hint,
     nav_audit, audit_intro, audit_empty, audit_all_actions, audit_filter_action, audit_filter_actor, audit_apply, audit_more,

@@ -26,7 +26,7 @@ pub struct FieldSpec {
     pub kind: FieldKind,
 }
 
-pub const FIELDS: [FieldSpec; 13] = [
+pub const FIELDS: [FieldSpec; 15] = [
     FieldSpec { name: "upstream_base_url", kind: FieldKind::Text },
     FieldSpec { name: "max_attempts", kind: FieldKind::Number },
     FieldSpec { name: "request_timeout_ms", kind: FieldKind::Number },
@@ -40,6 +40,8 @@ pub const FIELDS: [FieldSpec; 13] = [
     FieldSpec { name: "log_body_cap_bytes", kind: FieldKind::Number },
     FieldSpec { name: "anthropic_model_map", kind: FieldKind::List },
     FieldSpec { name: "anthropic_max_output_tokens", kind: FieldKind::Number },
+    FieldSpec { name: "server_timing", kind: FieldKind::Bool },
+    FieldSpec { name: "cache_bound_ms", kind: FieldKind::Number },
 ];
 
 /// A JSON value as the text an input shows.

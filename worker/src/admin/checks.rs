@@ -76,6 +76,7 @@ pub async fn check_key(
     }
     stmts.push(q::event_stmt(db, Some(id), now, "checked", &result, &msg, actor).or_internal("bind")?);
     db.batch(stmts).await.or_internal("record check")?;
+    crate::proxy::invalidate_cache();
     Ok(CheckResult { id, result, message, checked_at: now })
 }
 

@@ -27,7 +27,12 @@ const HSTS: &str = "max-age=31536000";
 
 /// Handles one admin API request.
 pub async fn handle(req: Request, env: Env, ctx: Context, raw: RawUrl) -> worker::Result<Response> {
+    let writes = !matches!(req.method(), worker::Method::Get | worker::Method::Head);
     let result = dispatch(req, &env, &ctx, &raw).await;
+    if writes {
+        // Tokens, keys and settings changed here take effect in this isolate at once.
+        crate::proxy::invalidate_cache();
+    }
     let reply = match result {
         Ok(reply) => reply,
         Err(err) => Reply::error(&err),

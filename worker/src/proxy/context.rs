@@ -1,34 +1,37 @@
-//! Loads what one proxied request needs from D1 in a single round trip.
+//! Loads what one proxied request needs: from this isolate's cache, else from D1 in a single
+//! round trip.
 
+use super::cache;
 use crate::http::OrInternal;
 use crate::store::{self, keys::PoolKey, settings, tokens::TokenRow};
 use poise_core::config::Config;
+use poise_core::cost::Counters;
 use poise_core::error::GatewayError;
 use poise_core::token::{authorise, sha256_hex};
-use worker::Env;
+use std::rc::Rc;
+use worker::{console_error, Context, Env};
 
 /// Per-request context: the authorised token (absent for credential-less upload chunks), the
-/// effective config, and the candidate keys.
+/// effective config, and the candidate keys (shared with this isolate's cache).
 pub struct ProxyContext {
     pub token: Option<TokenRow>,
-    pub config: Config,
-    pub keys: Vec<PoolKey>,
+    pub config: Rc<Config>,
+    pub keys: Rc<Vec<PoolKey>>,
     /// The request must use `keys[0]` (it continues an upload that key opened).
     pub pinned: bool,
 }
 
-/// Token, config and usable keys in one D1 batch; the token is authorised here.
-pub async fn load(env: &Env, token: &str) -> Result<ProxyContext, GatewayError> {
-    let db = store::db(env).or_internal("d1 binding")?;
+/// Token, config and usable keys, from this isolate's cache or one D1 batch; the token is
+/// authorised here. D1 failing with nothing cached is `StorageUnavailable` (503), not a 500.
+pub async fn load(env: &Env, ctx: &Context, token: &str, d1: &mut Counters) -> Result<ProxyContext, GatewayError> {
     let hash = sha256_hex(token);
-    let stmts =
-        vec![store::tokens::by_hash(&db, &hash).or_internal("bind")?, settings::all(&db), store::keys::usable(&db)];
-    let results = db.batch(stmts).await.or_internal("load context")?;
-    let row = results[0].results::<TokenRow>().or_internal("token row")?.into_iter().next();
-    authorise(row.as_ref().map(TokenRow::stored), &hash, crate::clock::now_ms(env))?;
-    let config = settings::effective(env, &results[1]).or_internal("settings")?;
-    let keys = results[2].results::<PoolKey>().or_internal("keys")?;
-    Ok(ProxyContext { token: row, config, keys, pinned: false })
+    let now = crate::clock::now_ms(env);
+    let loaded = cache::load(env, ctx, &hash, now, d1).await.map_err(|e| {
+        console_error!("load context: {}", e);
+        GatewayError::StorageUnavailable
+    })?;
+    authorise(loaded.token.as_ref().map(TokenRow::stored), &hash, now)?;
+    Ok(ProxyContext { token: loaded.token, config: loaded.config, keys: loaded.keys, pinned: false })
 }
 
 /// The key that started upload `upload_id`, if it is recorded and still usable.
@@ -40,7 +43,7 @@ pub async fn upload_owner(env: &Env, upload_id: &str) -> Result<Option<PoolKey>,
 }
 
 /// The effective config alone (CORS preflights).
-pub async fn load_config(env: &Env) -> Result<Config, GatewayError> {
+pub async fn load_config(env: &Env) -> Result<Rc<Config>, GatewayError> {
     Ok(load_without_token(env).await?.config)
 }
 
@@ -48,5 +51,5 @@ pub async fn load_config(env: &Env) -> Result<Config, GatewayError> {
 pub async fn load_without_token(env: &Env) -> Result<ProxyContext, GatewayError> {
     let db = store::db(env).or_internal("d1 binding")?;
     let config = settings::load(env, &db).await.or_internal("settings")?;
-    Ok(ProxyContext { token: None, config, keys: Vec::new(), pinned: false })
+    Ok(ProxyContext { token: None, config: Rc::new(config), keys: Rc::default(), pinned: false })
 }

@@ -21,6 +21,7 @@
 
 mod attempt;
 mod body;
+mod cache;
 pub(crate) mod context;
 mod cors;
 mod exchange;
@@ -33,11 +34,15 @@ use crate::http::{gateway_error, OrInternal, RawUrl};
 use context::ProxyContext;
 use exchange::Exchange;
 use outbound::{Outbound, OutboundBody};
+use poise_core::cost::{Phase, RequestCost};
 use poise_core::error::GatewayError;
 use poise_core::policy::{credential_minting_refusal, model_allowed, model_undetermined};
 use poise_core::proxy::credentials::{self, ClientCredential};
 use poise_core::proxy::{affinity, openai, route, route::Surface, upload};
+use std::rc::Rc;
 use worker::{Context, Env, Method, Request, Response};
+
+pub use cache::invalidate as invalidate_cache;
 
 /// Handles one proxied request. Every early exit becomes an error in the caller's dialect;
 /// every request, failed or not, gets an `x-request-id` and one log record.
@@ -69,6 +74,12 @@ pub(crate) struct Session {
     model_expected: bool,
     /// The request's log record and after-response work.
     x: Exchange,
+    /// Storage calls and phase times of this request (`Server-Timing`).
+    cost: RequestCost,
+    /// Send `Server-Timing` (the config's `server_timing`; on until the config is loaded).
+    server_timing: bool,
+    /// When the request arrived, by [`now`].
+    started: f64,
 }
 
 /// Who is calling: a client credential, or (for an upload chunk) the upload session's id.
@@ -89,11 +100,30 @@ impl Session {
         if let Some(endpoint) = claude {
             x.use_anthropic(endpoint);
         }
-        Session { origin: header("origin"), env, ctx, raw, surface, openai_path, model: None, model_expected: false, x }
+        Session {
+            origin: header("origin"),
+            env,
+            ctx,
+            raw,
+            surface,
+            openai_path,
+            model: None,
+            model_expected: false,
+            x,
+            cost: RequestCost::default(),
+            server_timing: true,
+            started: now(),
+        }
+    }
+
+    /// Adds the time since `started` (from [`now`]) to `phase`.
+    fn timed(&mut self, phase: Phase, started: f64) {
+        self.cost.duration(phase, now() - started);
     }
 
     /// The phases up to the client's response.
     async fn proxy(&mut self, req: Request) -> Result<Response, GatewayError> {
+        let t = now();
         let caller = self.authenticate(&req)?;
         let mut pctx = self.load_context(&caller).await?;
         if let Some(claude) = self.x.anthropic.as_ref().filter(|c| c.is_local()) {
@@ -102,10 +132,13 @@ impl Session {
         }
         let out = self.prepare_outbound(req, &pctx).await?;
         self.enforce_policy(&pctx).await?;
+        self.timed(Phase::Auth, t);
+        let t = now();
         if let Some(list) = poise_core::lists::list_request(out.method.as_ref(), out.path(), out.query()) {
             return crate::lists::answer(&self.env, &pctx, &list.map_err(GatewayError::BadRequest)?).await;
         }
         self.route_to_owner(&mut pctx, &out).await?;
+        self.timed(Phase::Pool, t);
         retry::attempt(self, out, pctx).await
     }
 
@@ -131,18 +164,23 @@ impl Session {
     /// Token, config and keys; an upload chunk is pinned to the key that opened its session.
     async fn load_context(&mut self, caller: &Caller) -> Result<ProxyContext, GatewayError> {
         let mut pctx = match &caller.credential {
-            Some(c) => context::load(&self.env, &c.token).await?,
-            None => context::load_without_token(&self.env).await?,
+            Some(c) => context::load(&self.env, &self.ctx, &c.token, self.cost.phase(Phase::Auth)).await?,
+            None => {
+                self.cost.phase(Phase::Auth).d1(0, 0);
+                context::load_without_token(&self.env).await?
+            }
         };
         self.x.configure(&pctx.config, caller.credential.as_ref().map(|c| c.token.as_str()));
+        self.server_timing = pctx.config.server_timing;
         if let Some(t) = &pctx.token {
             self.x.record.token_id = Some(t.id);
             self.x.record.token_name = Some(t.name.clone());
         }
         if let Some(id) = &caller.upload_id {
+            self.cost.phase(Phase::Auth).d1(0, 0);
             match context::upload_owner(&self.env, id).await? {
                 Some(owner) => {
-                    pctx.keys = vec![owner];
+                    pctx.keys = Rc::new(vec![owner]);
                     pctx.pinned = true;
                 }
                 None if caller.credential.is_none() => {
@@ -223,6 +261,7 @@ impl Session {
             return Ok(());
         }
         let limiter = Limiter::new(&self.env, t.id).or_internal("limiter")?;
+        self.cost.phase(Phase::Auth).do_calls += 1;
         let now = crate::clock::now_ms(&self.env);
         if let Err(r) = limiter.admit(limits, now).await.or_internal("limiter")? {
             return Err(GatewayError::TokenLimited { limit: r.limit, retry_after_ms: r.retry_after_ms });
@@ -233,7 +272,7 @@ impl Session {
 
     /// Requests naming per-project resources created through the gateway go to the owning key
     /// (or, for several owners, to one of them when they share a Google project label).
-    async fn route_to_owner(&self, pctx: &mut ProxyContext, out: &Outbound) -> Result<(), GatewayError> {
+    async fn route_to_owner(&mut self, pctx: &mut ProxyContext, out: &Outbound) -> Result<(), GatewayError> {
         if pctx.pinned {
             return Ok(());
         }
@@ -252,6 +291,7 @@ impl Session {
             return Ok(());
         }
         let db = crate::store::db(&self.env).or_internal("d1")?;
+        self.cost.phase(Phase::Pool).d1(0, 0);
         let owners = crate::store::resources::owners(&db, &names).await.or_internal("owners")?;
         let mut key_ids: Vec<i64> = owners.iter().map(|(_, k)| *k).collect();
         key_ids.sort_unstable();
@@ -268,7 +308,7 @@ impl Session {
             ));
         }
         if let Some(owner) = pctx.keys.iter().find(|k| k.id == first).cloned() {
-            pctx.keys = vec![owner];
+            pctx.keys = Rc::new(vec![owner]);
         }
         Ok(())
     }
@@ -286,6 +326,10 @@ impl Session {
         let allow = self.x.cors_origins.as_ref().and_then(|list| cors::allowed(self.origin.as_deref(), list));
         cors::decorate(&mut resp, allow.as_deref())?;
         resp.headers_mut().set("x-request-id", &self.x.record.request_id)?;
+        if self.server_timing {
+            self.cost.total(now() - self.started);
+            resp.headers_mut().set("server-timing", &self.cost.server_timing())?;
+        }
         Ok(resp)
     }
 
@@ -298,6 +342,12 @@ impl Session {
 /// A CORS preflight: answered from the config alone, before authentication.
 async fn preflight(req: &Request, env: &Env) -> worker::Result<Response> {
     let origin = req.headers().get("origin").ok().flatten();
-    let allowed = context::load_config(env).await.map(|c| c.cors_allowed_origins).unwrap_or_default();
+    let allowed = context::load_config(env).await.map(|c| c.cors_allowed_origins.clone()).unwrap_or_default();
     cors::preflight(cors::allowed(origin.as_deref(), &allowed))
+}
+
+/// The runtime's clock in ms, for phase times (Workers advance it on I/O, which is what the
+/// phases wait on).
+fn now() -> f64 {
+    js_sys::Date::now()
 }

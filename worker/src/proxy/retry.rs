@@ -13,6 +13,7 @@ use crate::http::{Dialect, OrInternal};
 use crate::pool::Pool;
 use crate::store::{self, keys::PoolKey};
 use poise_core::admin::keys::mask_key;
+use poise_core::cost::Phase;
 use poise_core::error::GatewayError;
 use poise_core::log::AttemptLog;
 use poise_core::pool::retry::{after_failure, outcome, Failed, Next, Penalty};
@@ -32,7 +33,10 @@ pub async fn attempt(s: &mut Session, out: Outbound, pctx: ProxyContext) -> Resu
     let mut last: Option<Failure> = None;
     let mut free_at: Option<u64> = None;
     for n in 0..l.allowed {
-        let (key, failures) = match l.next_key(n).await? {
+        let t = super::now();
+        let picked = l.next_key(s, n).await?;
+        s.timed(Phase::Pool, t);
+        let (key, failures) = match picked {
             Ok(granted) => granted,
             Err(at) => {
                 free_at = at;
@@ -86,14 +90,20 @@ impl<'a> Loop<'a> {
     }
 
     /// The key for attempt `n` and its failure count, or when the first key frees up.
-    async fn next_key(&mut self, n: u32) -> Result<Result<(&'a PoolKey, u32), Option<u64>>, GatewayError> {
+    async fn next_key(
+        &mut self,
+        s: &mut Session,
+        n: u32,
+    ) -> Result<Result<(&'a PoolKey, u32), Option<u64>>, GatewayError> {
         let (key_id, failures) = if self.pctx.pinned {
             // An upload chunk: only the key that opened the session will do (the policy stops
             // after its first attempt).
             debug_assert_eq!(n, 0);
             (self.pctx.keys[0].id, 0)
         } else {
-            let got = self.pool.acquire(&self.model, &self.tried, self.avoid_project.as_deref(), self.now, self.seed);
+            let counters = s.cost.phase(Phase::Pool);
+            let avoid = self.avoid_project.as_deref();
+            let got = self.pool.acquire(&self.model, &self.tried, avoid, self.now, self.seed, counters);
             match got.await.or_internal("pool")? {
                 Ok(g) => (g.key_id, g.failures),
                 Err(at) => return Ok(Err(at)),
@@ -113,21 +123,23 @@ impl<'a> Loop<'a> {
     ) -> Result<Result<Response, Failure>, GatewayError> {
         let base = self.pctx.config.upstream_base_url.trim_end_matches('/');
         let started = clock::now_ms(&s.env);
-        let up =
-            match attempt::send(self.out, base, key, self.pctx.config.request_timeout_ms).await.or_internal("send")? {
-                Attempt::Success(up) => up,
-                Attempt::Failed(f) => {
-                    record(
-                        s,
-                        key,
-                        f.reply.as_ref().map_or(0, |r| r.status),
-                        f.class.class.as_str(),
-                        &f.class.reason,
-                        started,
-                    );
-                    return Ok(Err(f));
-                }
-            };
+        let t = super::now();
+        let sent = attempt::send(self.out, base, key, self.pctx.config.request_timeout_ms).await;
+        s.timed(Phase::Upstream, t);
+        let up = match sent.or_internal("send")? {
+            Attempt::Success(up) => up,
+            Attempt::Failed(f) => {
+                record(
+                    s,
+                    key,
+                    f.reply.as_ref().map_or(0, |r| r.status),
+                    f.class.class.as_str(),
+                    &f.class.reason,
+                    started,
+                );
+                return Ok(Err(f));
+            }
+        };
         let status = up.status_code();
         match respond::pass_through(up, key, &s.raw, self.out, &s.env, &mut s.x).await? {
             Some(resp) => {
@@ -194,6 +206,7 @@ pub(crate) async fn apply_penalty(
             if let Err(e) = disabled.await {
                 console_error!("disabling key {} failed: {}", key.id, e);
             }
+            crate::proxy::invalidate_cache();
         }
         Penalty::Alert => alert(env, ctx, c.class.as_str(), &c.message, now),
         _ => {
