@@ -283,6 +283,9 @@ pub static EN: Strings = Strings {
     act_token_rotated: "Token rotated",
     act_token_deleted: "Token deleted",
     act_config_updated: "Settings changed",
+    act_group_created: "Key group created",
+    act_group_updated: "Key group changed",
+    act_group_deleted: "Key group deleted",
     confirm_password: "Your password",
     confirm_password_hint: "Exporting keys and changing the upstream need your password again.",
     password_current: "Current password",
@@ -416,4 +419,8 @@ pub static EN: Strings = Strings {
     col_until: "Until",
     free_in: "in {}",
     key_logs_link: "Requests served by this key",
+    token_groups: "Key groups",
+    cfg_routing: "Model routes",
+    cfg_routing_doc: "JSON: routes (evaluated in order: model = exact name or prefix*, upstream, group, rules, fallback, rewrite_response_model), derived_models (-nothinking, -thinking-<n>, -search on or off) and default_rules (safety_settings, thinking_config, generation_config, system_instruction_prefix; injected only where the client set nothing). Example route: {\"model\": \"fast\", \"upstream\": \"gemini-2.5-flash\"}.",
+    token_groups_hint: "The key groups this token draws from, comma-separated (e.g. default, team-a). At least one.",
 };

@@ -181,6 +181,9 @@ pub fn audit_label(s: &'static Strings, action: poise_core::api::audit::AuditAct
         AuditAction::TokenRotated => s.act_token_rotated,
         AuditAction::TokenDeleted => s.act_token_deleted,
         AuditAction::ConfigUpdated => s.act_config_updated,
+        AuditAction::GroupCreated => s.act_group_created,
+        AuditAction::GroupUpdated => s.act_group_updated,
+        AuditAction::GroupDeleted => s.act_group_deleted,
     }
 }
 
@@ -220,6 +223,7 @@ pub fn config_text(s: &'static Strings, field: &'static str) -> (&'static str, &
         "anthropic_max_output_tokens" => (s.cfg_anthropic_max_output_tokens, s.cfg_anthropic_max_output_tokens_doc),
         "server_timing" => (s.cfg_server_timing, s.cfg_server_timing_doc),
         "cache_bound_ms" => (s.cfg_cache_bound_ms, s.cfg_cache_bound_ms_doc),
+        "routing" => (s.cfg_routing, s.cfg_routing_doc),
         other => (other, ""),
     }
 }
@@ -281,7 +285,7 @@ strings! {
     admin_add, admin_created, admin_exists, admin_deleted, admin_delete_confirm, admin_last,
     confirm_password, confirm_password_hint,
     nav_audit, audit_intro, audit_empty, audit_all_actions, audit_filter_action, audit_filter_actor, audit_apply, audit_more,
-    act_setup_done, act_password_changed, act_signed_out_everywhere, act_admin_created, act_admin_deleted, act_key_created, act_keys_imported, act_keys_exported, act_keys_bulk, act_key_updated, act_key_deleted, act_key_checked, act_checks_started, act_token_created, act_token_updated, act_token_rotated, act_token_deleted, act_config_updated,
+    act_setup_done, act_password_changed, act_signed_out_everywhere, act_admin_created, act_admin_deleted, act_key_created, act_keys_imported, act_keys_exported, act_keys_bulk, act_key_updated, act_key_deleted, act_key_checked, act_checks_started, act_token_created, act_token_updated, act_token_rotated, act_token_deleted, act_config_updated, act_group_created, act_group_updated, act_group_deleted,
     password_intro, password_current, password_new, password_change, password_changed, password_wrong_current,
     nav_logs, filters_label, range_label, range_1h, range_24h, range_7d, range_all, range_custom, range_from, range_to,
     filter_token, filter_token_any, filter_key, filter_key_placeholder, filter_model_any, status_2xx, status_4xx,
@@ -301,6 +305,7 @@ strings! {
     key_live_title, key_live_requests_left, key_live_no_cap, key_live_failures, key_live_last_used,
     key_live_unknown, cooldowns_title, cooldowns_none, col_applies_to, scope_key, scope_project, col_until, free_in,
     key_logs_link,
+    token_groups, token_groups_hint, cfg_routing, cfg_routing_doc,
 }
 
 #[cfg(test)]

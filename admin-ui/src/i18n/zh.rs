@@ -283,6 +283,9 @@ pub static ZH: Strings = Strings {
     act_token_rotated: "轮换了令牌",
     act_token_deleted: "删除了令牌",
     act_config_updated: "修改了设置",
+    act_group_created: "创建了密钥分组",
+    act_group_updated: "修改了密钥分组",
+    act_group_deleted: "删除了密钥分组",
     confirm_password: "你的密码",
     confirm_password_hint: "导出密钥和更改上游地址需要再次输入密码。",
     password_current: "当前密码",
@@ -416,4 +419,8 @@ pub static ZH: Strings = Strings {
     col_until: "截止",
     free_in: "{} 后",
     key_logs_link: "此密钥处理的请求",
+    token_groups: "密钥分组",
+    cfg_routing: "模型路由",
+    cfg_routing_doc: "JSON：routes（按顺序匹配：model 为精确名称或以 * 结尾的前缀，upstream、group、rules、fallback、rewrite_response_model）、derived_models（开启或关闭 -nothinking、-thinking-<n>、-search）和 default_rules（safety_settings、thinking_config、generation_config、system_instruction_prefix；仅在客户端未设置时注入）。路由示例：{\"model\": \"fast\", \"upstream\": \"gemini-2.5-flash\"}。",
+    token_groups_hint: "此令牌可使用的密钥分组，用逗号分隔（如 default, team-a）。至少一个。",
 };

@@ -131,6 +131,7 @@ fn setting(
     let default_shown = match kind {
         FieldKind::Bool => if default == "true" { s.yes } else { s.no }.to_string(),
         FieldKind::List if default.is_empty() => s.empty_list.to_string(),
+        FieldKind::Json => default.split_whitespace().collect::<Vec<_>>().join(" "),
         _ => default.replace('\n', ", "),
     };
     let input = match kind {
@@ -144,6 +145,9 @@ fn setting(
         },
         FieldKind::Number => html! {
             <Field id={id.clone()} {label} value={draft.clone()} oninput={edit} kind="text" error={server_msg} hint={doc} />
+        },
+        FieldKind::Json => html! {
+            <Field id={id.clone()} {label} value={draft.clone()} oninput={edit} rows={12} error={server_msg} hint={doc} />
         },
         FieldKind::Text => html! {
             <Field id={id.clone()} {label} value={draft.clone()} oninput={edit} error={server_msg} hint={doc} />

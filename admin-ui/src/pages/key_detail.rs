@@ -287,6 +287,7 @@ fn EditKey(props: &EditKeyProps) -> Html {
                 enabled: (*enabled != key.enabled).then_some(*enabled),
                 project: (project_now != key.project).then_some(project_now),
                 rpm_cap: (rpm_now != key.rpm_cap).then_some(rpm_now),
+                ..Default::default()
             };
             if body == UpdateKeyRequest::default() {
                 return;

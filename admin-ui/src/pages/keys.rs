@@ -18,7 +18,8 @@ use crate::util::fmt_opt_time;
 use gloo_timers::callback::Timeout;
 use gloo_timers::future::TimeoutFuture;
 use poise_core::api::keys::{
-    BulkRequest, CheckJob, CreateKeyRequest, ImportRequest, ImportResult, KeyView, StartChecksRequest, UpdateKeyRequest,
+    BulkAction, BulkRequest, CheckJob, CreateKeyRequest, ImportRequest, ImportResult, KeyView, StartChecksRequest,
+    UpdateKeyRequest,
 };
 use std::cell::Cell;
 use std::rc::Rc;
@@ -48,11 +49,11 @@ enum Bulk {
 }
 
 impl Bulk {
-    fn action(self) -> &'static str {
+    fn action(self) -> BulkAction {
         match self {
-            Bulk::Enable => "enable",
-            Bulk::Disable => "disable",
-            Bulk::Delete => "delete",
+            Bulk::Enable => BulkAction::Enable,
+            Bulk::Disable => BulkAction::Disable,
+            Bulk::Delete => BulkAction::Delete,
         }
     }
 }
@@ -127,7 +128,7 @@ pub fn KeysPage() -> Html {
                 (toast.clone(), reload.clone(), busy.clone(), open.clone(), dispatcher.clone());
             busy.set(true);
             spawn_local(async move {
-                let req = BulkRequest { ids, action: action.action().into() };
+                let req = BulkRequest { ids, action: action.action(), group: None, tier: None };
                 match api::bulk_keys(&req).await {
                     Ok(r) => {
                         let template = match action {
@@ -496,6 +497,9 @@ fn AddKeyDialog(props: &AddKeyProps) -> Html {
                 note: Some(note.trim().to_string()).filter(|n| !n.is_empty()),
                 project: Some(project.trim().to_string()).filter(|p| !p.is_empty()),
                 rpm_cap,
+                group: None,
+                tier: None,
+                weight: None,
             };
             let (key, busy, error, toast, on_close, on_added) =
                 (key.clone(), busy.clone(), error.clone(), toast.clone(), on_close.clone(), on_added.clone());
@@ -562,7 +566,7 @@ fn ImportDialog(props: &ImportProps) -> Html {
             (text.clone(), busy.clone(), error.clone(), result.clone(), props.on_imported.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let body = ImportRequest { text: (*text).clone() };
+            let body = ImportRequest { text: (*text).clone(), group: None, tier: None };
             let (text, busy, error, result, on_imported) =
                 (text.clone(), busy.clone(), error.clone(), result.clone(), on_imported.clone());
             busy.set(true);

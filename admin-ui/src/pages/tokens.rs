@@ -188,6 +188,8 @@ fn PolicyFields(props: &PolicyFieldsProps) -> Html {
         <div class="policy">
             <Field id={field("models")} label={s.allowed_models} value={d.models.clone()} rows={2}
                 oninput={set(|d, v| d.models = v)} error={server_error(&props.error, "allowed_models")} hint={s.allowed_models_hint} />
+            <Field id={field("groups")} label={s.token_groups} value={d.groups.clone()}
+                oninput={set(|d, v| d.groups = v)} error={server_error(&props.error, "groups")} hint={s.token_groups_hint} />
             <div class="field-row">
                 <Field id={field("rpm")} label={s.rpm_limit} value={d.rpm.clone()} oninput={set(|d, v| d.rpm = v)}
                     error={err("rpm_limit")} hint={s.limit_hint} />
@@ -231,7 +233,7 @@ fn CreateToken(props: &CreateTokenProps) -> Html {
                 Err(fields) => return bad.set(fields),
             };
             bad.set(Vec::new());
-            let TokenPolicy { allowed_models, rpm_limit, rpd_limit, tpd_limit } = p;
+            let TokenPolicy { allowed_models, rpm_limit, rpd_limit, tpd_limit, groups } = p;
             let body = CreateTokenRequest {
                 name: name.trim().to_string(),
                 expires_at: end_of_local_day_ms(&expires),
@@ -239,6 +241,7 @@ fn CreateToken(props: &CreateTokenProps) -> Html {
                 rpm_limit,
                 rpd_limit,
                 tpd_limit,
+                groups,
             };
             let (name, expires, policy, busy, error, on_issued) =
                 (name.clone(), expires.clone(), policy.clone(), busy.clone(), error.clone(), on_issued.clone());

@@ -17,6 +17,8 @@ pub enum FieldKind {
     Bool,
     /// A list of strings, one per line.
     List,
+    /// A JSON document edited as text (the routing config: routes, derived models, default rules).
+    Json,
 }
 
 /// One setting, in display order. Labels and doc lines are in `i18n`.
@@ -26,7 +28,7 @@ pub struct FieldSpec {
     pub kind: FieldKind,
 }
 
-pub const FIELDS: [FieldSpec; 15] = [
+pub const FIELDS: [FieldSpec; 16] = [
     FieldSpec { name: "upstream_base_url", kind: FieldKind::Text },
     FieldSpec { name: "max_attempts", kind: FieldKind::Number },
     FieldSpec { name: "request_timeout_ms", kind: FieldKind::Number },
@@ -42,11 +44,13 @@ pub const FIELDS: [FieldSpec; 15] = [
     FieldSpec { name: "anthropic_max_output_tokens", kind: FieldKind::Number },
     FieldSpec { name: "server_timing", kind: FieldKind::Bool },
     FieldSpec { name: "cache_bound_ms", kind: FieldKind::Number },
+    FieldSpec { name: "routing", kind: FieldKind::Json },
 ];
 
 /// A JSON value as the text an input shows.
 pub fn to_text(kind: FieldKind, v: &Value) -> String {
     match (kind, v) {
+        (FieldKind::Json, v) => serde_json::to_string_pretty(v).unwrap_or_default(),
         (FieldKind::List, Value::Array(items)) => items
             .iter()
             .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
@@ -68,6 +72,8 @@ pub fn from_text(kind: FieldKind, text: &str) -> Value {
             Ok(n @ Value::Number(_)) => n,
             _ => Value::String(text.trim().to_string()),
         },
+        // Text that is not JSON is sent as a string: the server names the field and why.
+        FieldKind::Json => serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string())),
         FieldKind::List => Value::Array(
             text.split(['\n', ','])
                 .map(str::trim)
@@ -188,6 +194,16 @@ mod tests {
         values.max_attempts = 4;
         values.cors_allowed_origins = vec!["https://a.example".into(), "https://b.example".into()];
         ConfigView { values, defaults: Config::defaults(None), overridden: vec!["max_attempts".into()] }
+    }
+
+    #[test]
+    fn json_fields_round_trip_and_bad_json_goes_to_the_server() {
+        let v =
+            serde_json::json!({"routes": [{"model": "fast", "upstream": "gemini-2.5-flash"}], "derived_models": true});
+        let text = to_text(FieldKind::Json, &v);
+        assert!(text.contains('\n'), "pretty-printed for editing");
+        assert_eq!(from_text(FieldKind::Json, &text), v);
+        assert_eq!(from_text(FieldKind::Json, "{oops"), Value::String("{oops".into()));
     }
 
     #[test]

@@ -65,13 +65,25 @@ impl Reducible for TokensState {
 }
 
 /// The limit fields of a token form, as typed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyDraft {
     /// Model names or prefixes ending in `*`, one per line (or comma-separated).
     pub models: String,
     pub rpm: String,
     pub rpd: String,
     pub tpd: String,
+    /// Key groups, comma- or line-separated (a new token: `default`).
+    pub groups: String,
+}
+
+impl Default for PolicyDraft {
+    fn default() -> Self {
+        PolicyDraft::from_policy(&TokenPolicy::default())
+    }
+}
+
+fn split_list(text: &str) -> Vec<String> {
+    text.split(['\n', ',']).map(str::trim).filter(|m| !m.is_empty()).map(str::to_string).collect()
 }
 
 impl PolicyDraft {
@@ -82,6 +94,7 @@ impl PolicyDraft {
             rpm: num(p.rpm_limit.map(u64::from)),
             rpd: num(p.rpd_limit.map(u64::from)),
             tpd: num(p.tpd_limit),
+            groups: p.groups.join(", "),
         }
     }
 
@@ -101,13 +114,8 @@ impl PolicyDraft {
         }
         let mut bad = Vec::new();
         let policy = TokenPolicy {
-            allowed_models: self
-                .models
-                .split(['\n', ','])
-                .map(str::trim)
-                .filter(|m| !m.is_empty())
-                .map(str::to_string)
-                .collect(),
+            allowed_models: split_list(&self.models),
+            groups: split_list(&self.groups),
             rpm_limit: limit(&self.rpm, "rpm_limit", &mut bad),
             rpd_limit: limit(&self.rpd, "rpd_limit", &mut bad),
             tpd_limit: limit(&self.tpd, "tpd_limit", &mut bad),
@@ -136,6 +144,7 @@ pub fn token_changes(
         rpm_limit: (policy.rpm_limit != old.rpm_limit).then_some(policy.rpm_limit),
         rpd_limit: (policy.rpd_limit != old.rpd_limit).then_some(policy.rpd_limit),
         tpd_limit: (policy.tpd_limit != old.tpd_limit).then_some(policy.tpd_limit),
+        groups: (policy.groups != old.groups).then(|| policy.groups.clone()),
         ..Default::default()
     }
 }
@@ -215,8 +224,11 @@ mod tests {
             rpm: " 60 ".into(),
             rpd: String::new(),
             tpd: "1000000".into(),
+            groups: "team, default".into(),
         };
         let p = d.parse().unwrap();
+        assert_eq!(p.groups, vec!["team", "default"]);
+        assert_eq!(PolicyDraft::default().groups, "default");
         assert_eq!(p.allowed_models, vec!["gemini-2.5-flash", "gemini-2.5-*"]);
         assert_eq!((p.rpm_limit, p.rpd_limit, p.tpd_limit), (Some(60), None, Some(1_000_000)));
         assert_eq!(PolicyDraft::from_policy(&p).models, "gemini-2.5-flash\ngemini-2.5-*");

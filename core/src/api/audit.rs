@@ -31,10 +31,13 @@ pub enum AuditAction {
     TokenRotated,
     TokenDeleted,
     ConfigUpdated,
+    GroupCreated,
+    GroupUpdated,
+    GroupDeleted,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 18] = [
+    pub const ALL: [AuditAction; 21] = [
         Self::SetupDone,
         Self::PasswordChanged,
         Self::SignedOutEverywhere,
@@ -53,6 +56,9 @@ impl AuditAction {
         Self::TokenRotated,
         Self::TokenDeleted,
         Self::ConfigUpdated,
+        Self::GroupCreated,
+        Self::GroupUpdated,
+        Self::GroupDeleted,
     ];
 
     /// The stored and wire name (`config_updated`).
@@ -76,6 +82,9 @@ impl AuditAction {
             Self::TokenRotated => "token_rotated",
             Self::TokenDeleted => "token_deleted",
             Self::ConfigUpdated => "config_updated",
+            Self::GroupCreated => "group_created",
+            Self::GroupUpdated => "group_updated",
+            Self::GroupDeleted => "group_deleted",
         }
     }
 
@@ -107,9 +116,12 @@ pub fn action_of(route: RouteId) -> Option<AuditAction> {
         RotateToken => AuditAction::TokenRotated,
         DeleteToken => AuditAction::TokenDeleted,
         UpdateConfig => AuditAction::ConfigUpdated,
+        CreateGroup => AuditAction::GroupCreated,
+        UpdateGroup => AuditAction::GroupUpdated,
+        DeleteGroup => AuditAction::GroupDeleted,
         OpenApi | SetupStatus | Login | Logout | Me | ListAdmins | ListKeys | GetKey | KeyEvents | KeyState
         | PoolView | Audit | CheckJob | ListTokens | GetConfig | ListLogs | ExportLogs | LogHealth | GetLog
-        | StatsSeries | StatsTotals => return None,
+        | StatsSeries | StatsTotals | ListGroups | GetGroup => return None,
     })
 }
 
@@ -127,6 +139,7 @@ pub fn default_target(action: AuditAction, param: Option<&str>) -> String {
         | AuditAction::TokenRotated
         | AuditAction::TokenDeleted => "token",
         AuditAction::ConfigUpdated => "config",
+        AuditAction::GroupCreated | AuditAction::GroupUpdated | AuditAction::GroupDeleted => "group",
     };
     match param {
         Some(id) => format!("{kind}:{id}"),

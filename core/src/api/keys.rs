@@ -23,6 +23,12 @@ pub struct KeyView {
     pub last_check_result: Option<String>,
     /// The key's own requests-per-minute cap (None: the config's `key_rpm_default`).
     pub rpm_cap: Option<u32>,
+    /// Key group (`default` unless moved).
+    pub group: String,
+    /// Tier inside the group (e.g. `free`, `paid`).
+    pub tier: String,
+    /// Selection weight inside the tier (1–1000; default 1).
+    pub weight: u32,
 }
 
 /// `POST /api/v1/keys`.
@@ -36,6 +42,15 @@ pub struct CreateKeyRequest {
     pub project: Option<String>,
     #[serde(default)]
     pub rpm_cap: Option<u32>,
+    /// Absent: `default`.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Absent: the group's first tier.
+    #[serde(default)]
+    pub tier: Option<String>,
+    /// Absent: 1.
+    #[serde(default)]
+    pub weight: Option<u32>,
 }
 
 /// `PATCH /api/v1/keys/{id}`: every field optional; `project: null` clears the label.
@@ -51,6 +66,15 @@ pub struct UpdateKeyRequest {
     /// `null` returns the key to the config default.
     #[serde(default, with = "double_option_u32", skip_serializing_if = "Option::is_none")]
     pub rpm_cap: Option<Option<u32>>,
+    /// Another existing group. Without `tier`, the key keeps its tier if the new group lists
+    /// it, else takes the group's first tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// One of the (new) group's tiers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u32>,
 }
 
 /// `POST /api/v1/keys/import`: any pasted text.
@@ -58,6 +82,11 @@ pub struct UpdateKeyRequest {
 #[serde(deny_unknown_fields)]
 pub struct ImportRequest {
     pub text: String,
+    /// Group the new keys join (absent: `default`), in its first tier unless `tier` says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
 }
 
 /// The answer to an import.
@@ -69,13 +98,42 @@ pub struct ImportResult {
     pub not_a_key: u32,
 }
 
+/// A bulk action on keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BulkAction {
+    Enable,
+    Disable,
+    Delete,
+    /// Move to `BulkRequest::group` (and `tier`, or each key's tier if the group lists it,
+    /// else the group's first tier).
+    MoveToGroup,
+}
+
+impl BulkAction {
+    /// The audit-trail event kind of a changed key.
+    pub fn event_kind(self) -> &'static str {
+        match self {
+            BulkAction::Enable => "enabled",
+            BulkAction::Disable => "disabled",
+            BulkAction::Delete => "deleted",
+            BulkAction::MoveToGroup => "moved",
+        }
+    }
+}
+
 /// `POST /api/v1/keys/bulk`: one action on many keys.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BulkRequest {
     pub ids: Vec<i64>,
-    /// `enable`, `disable` or `delete`.
-    pub action: String,
+    pub action: BulkAction,
+    /// Target group of `move_to_group` (required there, refused elsewhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Target tier of `move_to_group` (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod auth;
 pub mod error;
+pub mod groups;
 pub mod keys;
 pub mod logs;
 pub mod routes;

@@ -43,6 +43,11 @@ pub enum RouteId {
     GetLog,
     StatsSeries,
     StatsTotals,
+    ListGroups,
+    CreateGroup,
+    GetGroup,
+    UpdateGroup,
+    DeleteGroup,
 }
 
 /// Who may call a route.
@@ -111,6 +116,11 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/logs/{id}", GetLog, Session),
     r("GET", "/api/v1/stats/series", StatsSeries, Session),
     r("GET", "/api/v1/stats/totals", StatsTotals, Session),
+    r("GET", "/api/v1/groups", ListGroups, Session),
+    r("POST", "/api/v1/groups", CreateGroup, Session),
+    r("GET", "/api/v1/groups/{name}", GetGroup, Session),
+    r("PATCH", "/api/v1/groups/{name}", UpdateGroup, Session),
+    r("DELETE", "/api/v1/groups/{name}", DeleteGroup, Session),
 ];
 
 /// The outcome of matching a request against the table.

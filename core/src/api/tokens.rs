@@ -20,7 +20,7 @@ pub struct TokenView {
 
 /// What a token may do: models (exact names, or prefixes ending in `*`; empty = all) and its
 /// own limits (None = unlimited). Days end at midnight America/Los_Angeles.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenPolicy {
     #[serde(default)]
     pub allowed_models: Vec<String>,
@@ -30,6 +30,26 @@ pub struct TokenPolicy {
     pub rpd_limit: Option<u32>,
     #[serde(default)]
     pub tpd_limit: Option<u64>,
+    /// Key groups the token draws from (at least one; default `["default"]`).
+    #[serde(default = "default_groups")]
+    pub groups: Vec<String>,
+}
+
+/// The groups of a token created without any.
+pub fn default_groups() -> Vec<String> {
+    vec![crate::routing::tiers::DEFAULT_GROUP.to_string()]
+}
+
+impl Default for TokenPolicy {
+    fn default() -> Self {
+        TokenPolicy {
+            allowed_models: Vec::new(),
+            rpm_limit: None,
+            rpd_limit: None,
+            tpd_limit: None,
+            groups: default_groups(),
+        }
+    }
 }
 
 impl TokenPolicy {
@@ -44,6 +64,11 @@ impl TokenPolicy {
             .any(|m| m.trim().is_empty() || m.len() > 200 || m.chars().any(|c| c.is_whitespace() || c.is_control()))
         {
             f.insert("allowed_models".into(), "entries must be model names or prefixes ending in * (no spaces)".into());
+        }
+        if self.groups.is_empty() || self.groups.len() > 50 {
+            f.insert("groups".into(), "must list 1 to 50 key groups".into());
+        } else if let Some(bad) = self.groups.iter().find(|g| crate::api::groups::validate_group_name(g).is_err()) {
+            f.insert("groups".into(), format!("{bad:?} is not a group name"));
         }
         for (name, v) in [
             ("rpm_limit", self.rpm_limit.map(u64::from)),
@@ -73,6 +98,8 @@ pub struct CreateTokenRequest {
     pub rpd_limit: Option<u32>,
     #[serde(default)]
     pub tpd_limit: Option<u64>,
+    #[serde(default = "default_groups")]
+    pub groups: Vec<String>,
 }
 
 /// `PATCH /api/v1/tokens/{id}`.
@@ -95,6 +122,8 @@ pub struct UpdateTokenRequest {
     pub rpd_limit: Option<Option<u32>>,
     #[serde(default, with = "nullable", skip_serializing_if = "Option::is_none")]
     pub tpd_limit: Option<Option<u64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
 }
 
 /// Distinguishes an absent field from an explicit `null`.

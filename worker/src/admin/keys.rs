@@ -1,6 +1,7 @@
 //! `/api/v1/keys`: list, add, import, export, update, delete; keys are masked everywhere but
 //! export, which is recorded in the audit trail.
 
+use super::groups;
 use super::request::{Call, Reply};
 use crate::error::OrInternal;
 use crate::store::keys::{self as q, KeyRow, VIEW_COLUMNS};
@@ -8,6 +9,7 @@ use crate::store::sql::{num, opt_text};
 use crate::{clock, store};
 use poise_core::admin::keys::{extract_keys, looks_like_key};
 use poise_core::api::error::ApiError;
+use poise_core::api::groups::{validate_group_name, validate_tier, validate_weight};
 use poise_core::api::keys::*;
 use poise_core::api::Page;
 use serde::Deserialize;
@@ -48,6 +50,14 @@ pub async fn list(c: Call<'_>) -> Result<Reply, ApiError> {
                     filters.push(format!("status = ?{}", binds.len()));
                 }
                 _ => bad("must be active or disabled"),
+            },
+            "group" | "tier" => match if k == "group" { validate_group_name(&v) } else { validate_tier(&v) } {
+                Ok(()) => {
+                    binds.push(v.to_string().into());
+                    let column = if k == "group" { "group_name" } else { "tier" };
+                    filters.push(format!("{column} = ?{}", binds.len()));
+                }
+                Err(m) => bad(m),
             },
             "enabled" => match v.as_ref() {
                 "true" | "false" => {
@@ -135,7 +145,19 @@ pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
     if body.rpm_cap.is_some_and(|c| c > 100_000) {
         return Err(ApiError::field("rpm_cap", "must be 0 to 100000"));
     }
-    let new = q::NewKey { key, note: body.note.as_deref().unwrap_or(""), project, rpm_cap: body.rpm_cap };
+    if let Some(Err(m)) = body.weight.map(validate_weight) {
+        return Err(ApiError::field("weight", m));
+    }
+    let (group, tier, _) = groups::placement(&c, body.group.as_deref(), body.tier.as_deref()).await?;
+    let new = q::NewKey {
+        key,
+        note: body.note.as_deref().unwrap_or(""),
+        project,
+        rpm_cap: body.rpm_cap,
+        group: &group,
+        tier: &tier,
+        weight: body.weight.unwrap_or(1),
+    };
     let r = q::insert_stmt(&db, &new, now).or_internal("bind")?.run().await.or_internal("insert key")?;
     let meta = r.meta().or_internal("meta")?;
     let id = meta
@@ -155,6 +177,7 @@ pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
 pub async fn import(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let body: ImportRequest = c.json().await?;
     let found = extract_keys(&body.text);
+    let (group, tier, _) = groups::placement(&c, body.group.as_deref(), body.tier.as_deref()).await?;
     let db = store::db(c.env).or_internal("d1")?;
     let now = clock::now_ms(c.env);
     let actor = c.actor();
@@ -162,7 +185,7 @@ pub async fn import(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let mut stmts = found
         .keys
         .iter()
-        .map(|k| q::insert_stmt(&db, &q::NewKey::bare(k), now))
+        .map(|k| q::insert_stmt(&db, &q::NewKey::bare(k, &group, &tier), now))
         .collect::<worker::Result<Vec<_>>>()
         .or_internal("bind")?;
     let inserts = stmts.len();
@@ -233,8 +256,22 @@ pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let body: UpdateKeyRequest = c.json().await?;
     let project = body.project.as_ref().map(|p| p.as_deref().map(str::trim).filter(|p| !p.is_empty()));
     check_labels(body.note.as_deref(), project.flatten())?;
+    if let Some(Err(m)) = body.weight.map(validate_weight) {
+        return Err(ApiError::field("weight", m));
+    }
     let db = store::db(c.env).or_internal("d1")?;
     let before = q::view(&db, id).await.or_internal("view")?.ok_or(ApiError::NotFound)?;
+    // A new group keeps the key's tier when it lists it, else its first tier; a tier alone
+    // must be one of the current group's.
+    let placed = match (&body.group, &body.tier) {
+        (None, None) => None,
+        (group, tier) => {
+            let group = group.as_deref().unwrap_or(&before.group);
+            let (g, first, tiers) = groups::placement(&c, Some(group), tier.as_deref()).await?;
+            let keep = tier.is_none() && tiers.contains(&before.tier);
+            Some((g, if keep { before.tier.clone() } else { first }))
+        }
+    };
     let now = clock::now_ms(c.env);
     let mut sets = vec!["updated_at = ?1".to_string()];
     let mut binds: Vec<JsValue> = vec![num(now as i64)];
@@ -257,6 +294,16 @@ pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
         binds.push(cap.map_or(JsValue::NULL, num));
         sets.push(format!("rpm_cap = ?{}", binds.len()));
     }
+    if let Some((group, tier)) = &placed {
+        binds.push(group.as_str().into());
+        sets.push(format!("group_name = ?{}", binds.len()));
+        binds.push(tier.as_str().into());
+        sets.push(format!("tier = ?{}", binds.len()));
+    }
+    if let Some(weight) = body.weight {
+        binds.push(num(weight));
+        sets.push(format!("weight = ?{}", binds.len()));
+    }
     binds.push(num(id));
     let mut stmts = vec![db
         .prepare(format!("UPDATE pool_keys SET {} WHERE id = ?{}", sets.join(", "), binds.len()))
@@ -266,6 +313,10 @@ pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
         let kind = if enabled { "enabled" } else { "disabled" };
         stmts.push(q::event_stmt(&db, Some(id), now, kind, "admin", "", &c.actor()).or_internal("bind")?);
     }
+    if let Some((group, tier)) = placed.filter(|(g, t)| *g != before.group || *t != before.tier) {
+        let message = format!("{}/{} → {group}/{tier}", before.group, before.tier);
+        stmts.push(q::event_stmt(&db, Some(id), now, "moved", "admin", &message, &c.actor()).or_internal("bind")?);
+    }
     db.batch(stmts).await.or_internal("update key")?;
     let view = q::view(&db, id).await.or_internal("view")?.ok_or(ApiError::NotFound)?;
     Reply::json(200, &view)
@@ -273,7 +324,7 @@ pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
 
 pub async fn delete(c: Call<'_>) -> Result<Reply, ApiError> {
     let id = c.id_param(0)?;
-    let affected = apply_bulk(&c, &[id], "delete").await?;
+    let affected = apply_bulk(&c, &[id], BulkAction::Delete, None).await?;
     if affected == 0 {
         return Err(ApiError::NotFound);
     }
@@ -282,19 +333,32 @@ pub async fn delete(c: Call<'_>) -> Result<Reply, ApiError> {
 
 pub async fn bulk(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let body: BulkRequest = c.json().await?;
-    if !["enable", "disable", "delete"].contains(&body.action.as_str()) {
-        return Err(ApiError::field("action", "must be enable, disable or delete"));
-    }
     if body.ids.is_empty() || body.ids.len() > MAX_BULK {
         return Err(ApiError::field("ids", "must list 1 to 5000 key ids"));
     }
-    let affected = apply_bulk(&c, &body.ids, &body.action).await?;
+    let target = match (body.action, &body.group) {
+        (BulkAction::MoveToGroup, None) => return Err(ApiError::field("group", "move_to_group needs a group")),
+        (BulkAction::MoveToGroup, Some(g)) => Some(groups::placement(&c, Some(g), body.tier.as_deref()).await?),
+        (_, Some(_)) => return Err(ApiError::field("group", "only move_to_group takes a group")),
+        (_, None) if body.tier.is_some() => return Err(ApiError::field("tier", "only move_to_group takes a tier")),
+        (_, None) => None,
+    };
+    let target = target.map(|(group, _, tiers)| (group, body.tier.clone(), tiers));
+    let affected = apply_bulk(&c, &body.ids, body.action, target.as_ref()).await?;
     let details = serde_json::json!({"action": body.action, "requested": body.ids.len(), "affected": affected});
     Ok(Reply::json(200, &BulkResult { affected })?.audited(None, details))
 }
 
+/// A move's target: group, explicit tier, the group's tier order.
+type MoveTarget = (String, Option<String>, Vec<String>);
+
 /// Applies one action to many keys in one transaction, with an audit event per key changed.
-async fn apply_bulk(c: &Call<'_>, ids: &[i64], action: &str) -> Result<u32, ApiError> {
+async fn apply_bulk(
+    c: &Call<'_>,
+    ids: &[i64],
+    action: BulkAction,
+    target: Option<&MoveTarget>,
+) -> Result<u32, ApiError> {
     let db = store::db(c.env).or_internal("d1")?;
     let now = clock::now_ms(c.env);
     let actor = c.actor();
@@ -302,21 +366,30 @@ async fn apply_bulk(c: &Call<'_>, ids: &[i64], action: &str) -> Result<u32, ApiE
     for chunk in ids.chunks(40) {
         let mut stmts = Vec::new();
         for id in chunk {
-            let (change, kind) = match action {
-                "enable" => (
+            let (change, message) = match (action, target) {
+                (BulkAction::Enable, _) => (
                     db.prepare("UPDATE pool_keys SET enabled = 1, updated_at = ?2 WHERE id = ?1 AND enabled = 0")
                         .bind(&[num(*id), num(now as i64)]),
-                    "enabled",
+                    String::new(),
                 ),
-                "disable" => (
+                (BulkAction::Disable, _) => (
                     db.prepare("UPDATE pool_keys SET enabled = 0, updated_at = ?2 WHERE id = ?1 AND enabled = 1")
                         .bind(&[num(*id), num(now as i64)]),
-                    "disabled",
+                    String::new(),
                 ),
-                _ => (db.prepare("DELETE FROM pool_keys WHERE id = ?1").bind(&[num(*id)]), "deleted"),
+                (BulkAction::Delete, _) => {
+                    (db.prepare("DELETE FROM pool_keys WHERE id = ?1").bind(&[num(*id)]), String::new())
+                }
+                (BulkAction::MoveToGroup, Some((group, tier, tiers))) => {
+                    (q::move_stmt(&db, *id, group, tier.as_deref(), tiers, now), format!("to group {group}"))
+                }
+                (BulkAction::MoveToGroup, None) => return Err(ApiError::Internal),
             };
             stmts.push(change.or_internal("bind")?);
-            stmts.push(q::event_if_changed_stmt(&db, *id, now, kind, "admin", "", &actor).or_internal("bind")?);
+            stmts.push(
+                q::event_if_changed_stmt(&db, *id, now, action.event_kind(), "admin", &message, &actor)
+                    .or_internal("bind")?,
+            );
         }
         let results = db.batch(stmts).await.or_internal("bulk")?;
         affected += results

@@ -6,6 +6,7 @@ pub(crate) mod accounts;
 mod audit;
 pub(crate) mod checks;
 mod config;
+mod groups;
 mod keys;
 mod logs;
 mod pool;
@@ -130,6 +131,11 @@ async fn route(id: RouteId, c: Call<'_>) -> Result<Reply, ApiError> {
         GetLog => logs::get(c).await,
         StatsSeries => stats::series(c).await,
         StatsTotals => stats::totals(c).await,
+        ListGroups => groups::list(c).await,
+        CreateGroup => groups::create(c).await,
+        GetGroup => groups::get(c).await,
+        UpdateGroup => groups::update(c).await,
+        DeleteGroup => groups::delete(c).await,
     }
 }
 

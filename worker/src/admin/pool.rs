@@ -6,7 +6,8 @@ use crate::store::keys::PoolKey;
 use crate::store::sql::num;
 use crate::{clock, pool, store};
 use poise_core::api::error::ApiError;
-use poise_core::api::keys::{ModelAvailability, PoolView};
+use poise_core::api::groups::availability;
+use poise_core::api::keys::PoolView;
 use poise_core::pool::next_pacific_midnight_ms;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -75,35 +76,8 @@ pub async fn view(c: Call<'_>) -> Result<Reply, ApiError> {
         *disabled_by_reason.entry(r.disabled_reason.clone().unwrap_or_else(|| "unknown".into())).or_insert(0u32) += 1;
     }
     let states = pool::snapshot(c.env, &active, now).await.or_internal("pool")?;
-    let mut per_model: BTreeMap<String, (u32, Option<u64>)> = BTreeMap::new();
-    for s in &states {
-        let mut seen = Vec::new();
-        for cd in &s.cooldowns {
-            if seen.contains(&cd.model) {
-                continue;
-            }
-            seen.push(cd.model.clone());
-            let e = per_model.entry(cd.model.clone()).or_insert((0, None));
-            e.0 += 1;
-            e.1 = Some(e.1.map_or(cd.until_ms, |t: u64| t.min(cd.until_ms)));
-        }
-    }
     let total_active = active.len() as u32;
-    let mut models: Vec<ModelAvailability> = per_model
-        .into_iter()
-        .map(|(model, (cooling, next))| ModelAvailability {
-            model,
-            available_now: total_active.saturating_sub(cooling),
-            cooling,
-            next_free_at: next,
-        })
-        .collect();
-    if !models.iter().any(|m| m.model == "*") {
-        models.insert(
-            0,
-            ModelAvailability { model: "*".into(), available_now: total_active, cooling: 0, next_free_at: None },
-        );
-    }
+    let models = availability(total_active, &states);
     let capped: Vec<u32> = states.iter().filter_map(|s| s.tokens_left).collect();
     let alerts = store::keys::recent_events(&db, 200)
         .await

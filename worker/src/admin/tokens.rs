@@ -13,7 +13,7 @@ use wasm_bindgen::JsValue;
 use worker::D1Database;
 
 const COLUMNS: &str =
-    "id, name, prefix, enabled, expires_at, created_at, last_used_at, allowed_models, rpm_limit, rpd_limit, tpd_limit";
+    "id, name, prefix, enabled, expires_at, created_at, last_used_at, allowed_models, rpm_limit, rpd_limit, tpd_limit, groups";
 
 #[derive(Deserialize)]
 struct Row {
@@ -28,6 +28,7 @@ struct Row {
     rpm_limit: Option<f64>,
     rpd_limit: Option<f64>,
     tpd_limit: Option<f64>,
+    groups: String,
 }
 
 impl From<Row> for TokenView {
@@ -45,6 +46,7 @@ impl From<Row> for TokenView {
                 rpm_limit: r.rpm_limit.map(|v| v as u32),
                 rpd_limit: r.rpd_limit.map(|v| v as u32),
                 tpd_limit: r.tpd_limit.map(|v| v as u64),
+                groups: serde_json::from_str(&r.groups).unwrap_or_default(),
             },
         }
     }
@@ -59,6 +61,10 @@ async fn view(db: &D1Database, id: i64) -> Result<TokenView, ApiError> {
         .await
         .or_internal("token")?;
     row.map(TokenView::from).ok_or(ApiError::NotFound)
+}
+
+fn groups_json(groups: &[String]) -> Result<String, ApiError> {
+    Ok(serde_json::to_string(groups).or_internal("serialise")?)
 }
 
 fn new_token() -> Result<String, ApiError> {
@@ -82,8 +88,15 @@ fn opt_num<T: Into<f64> + Copy>(v: Option<T>) -> JsValue {
     v.map_or(JsValue::NULL, |n| JsValue::from_f64(n.into()))
 }
 
-fn check_policy(p: &TokenPolicy) -> Result<(), ApiError> {
-    let fields = p.validate();
+/// Validates a policy; its groups must exist.
+async fn check_policy(db: &D1Database, p: &TokenPolicy) -> Result<(), ApiError> {
+    let mut fields = p.validate();
+    if !fields.contains_key("groups") {
+        let known = store::groups::names(db).await.or_internal("groups")?;
+        if let Some(unknown) = p.groups.iter().find(|g| !known.contains(g)) {
+            fields.insert("groups".into(), format!("no key group named {unknown:?}"));
+        }
+    }
     if fields.is_empty() {
         Ok(())
     } else {
@@ -103,15 +116,16 @@ pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
         rpm_limit: body.rpm_limit,
         rpd_limit: body.rpd_limit,
         tpd_limit: body.tpd_limit,
+        groups: body.groups,
     };
-    check_policy(&policy)?;
-    let token = new_token()?;
     let db = store::db(c.env).or_internal("d1")?;
+    check_policy(&db, &policy).await?;
+    let token = new_token()?;
     let models = serde_json::to_string(&policy.allowed_models).or_internal("serialise")?;
     let r = db
         .prepare(
-            "INSERT INTO client_tokens (name, token_hash, prefix, expires_at, allowed_models, rpm_limit, rpd_limit, tpd_limit, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+            "INSERT INTO client_tokens (name, token_hash, prefix, expires_at, allowed_models, rpm_limit, rpd_limit, tpd_limit, created_at, updated_at, groups) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
         )
         .bind(&[
             body.name.trim().into(),
@@ -123,6 +137,7 @@ pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
             opt_num(policy.rpd_limit),
             opt_num(policy.tpd_limit.map(|v| v as f64)),
             num(now as i64),
+            groups_json(&policy.groups)?.into(),
         ])
         .or_internal("bind")?
         .run()
@@ -159,12 +174,15 @@ pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
     if let Some(v) = body.tpd_limit {
         policy.tpd_limit = v;
     }
-    check_policy(&policy)?;
+    if let Some(g) = body.groups {
+        policy.groups = g;
+    }
+    check_policy(&db, &policy).await?;
     let expires = body.expires_at.unwrap_or(current.expires_at);
     let models = serde_json::to_string(&policy.allowed_models).or_internal("serialise")?;
     db.prepare(
         "UPDATE client_tokens SET name = ?1, enabled = ?2, expires_at = ?3, allowed_models = ?4, rpm_limit = ?5, \
-         rpd_limit = ?6, tpd_limit = ?7, updated_at = ?8 WHERE id = ?9",
+         rpd_limit = ?6, tpd_limit = ?7, updated_at = ?8, groups = ?10 WHERE id = ?9",
     )
     .bind(&[
         body.name.as_deref().map_or(current.name.as_str(), str::trim).into(),
@@ -176,6 +194,7 @@ pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
         opt_num(policy.tpd_limit.map(|v| v as f64)),
         num(now as i64),
         num(id),
+        groups_json(&policy.groups)?.into(),
     ])
     .or_internal("bind")?
     .run()

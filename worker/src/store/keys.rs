@@ -31,7 +31,7 @@ pub async fn usable_by_id(db: &D1Database, id: i64) -> worker::Result<Option<Poo
 
 /// Columns of `KeyRow`.
 pub const VIEW_COLUMNS: &str = "id, key_masked, note, project, enabled, status, disabled_reason, created_at, \
-     updated_at, last_used_at, last_checked_at, last_check_result, rpm_cap";
+     updated_at, last_used_at, last_checked_at, last_check_result, rpm_cap, group_name, tier, weight";
 
 /// A `pool_keys` row without the key itself.
 #[derive(Debug, Clone, Deserialize)]
@@ -49,6 +49,9 @@ pub struct KeyRow {
     pub last_checked_at: Option<f64>,
     pub last_check_result: Option<String>,
     pub rpm_cap: Option<f64>,
+    pub group_name: String,
+    pub tier: String,
+    pub weight: f64,
 }
 
 impl From<KeyRow> for KeyView {
@@ -67,6 +70,9 @@ impl From<KeyRow> for KeyView {
             last_checked_at: r.last_checked_at.map(|v| v as u64),
             last_check_result: r.last_check_result,
             rpm_cap: r.rpm_cap.map(|v| v as u32),
+            group: r.group_name,
+            tier: r.tier,
+            weight: r.weight as u32,
         }
     }
 }
@@ -83,12 +89,15 @@ pub struct NewKey<'a> {
     pub note: &'a str,
     pub project: Option<&'a str>,
     pub rpm_cap: Option<u32>,
+    pub group: &'a str,
+    pub tier: &'a str,
+    pub weight: u32,
 }
 
 impl<'a> NewKey<'a> {
-    /// A key without labels (as an import adds it).
-    pub fn bare(key: &'a str) -> Self {
-        NewKey { key, note: "", project: None, rpm_cap: None }
+    /// A key without labels (as an import adds it) in `group` and `tier`.
+    pub fn bare(key: &'a str, group: &'a str, tier: &'a str) -> Self {
+        NewKey { key, note: "", project: None, rpm_cap: None, group, tier, weight: 1 }
     }
 }
 
@@ -96,8 +105,8 @@ impl<'a> NewKey<'a> {
 /// `changes` is 0 for a duplicate.
 pub fn insert_stmt(db: &D1Database, k: &NewKey<'_>, now: u64) -> worker::Result<D1PreparedStatement> {
     db.prepare(
-        "INSERT INTO pool_keys (key, key_hash, key_masked, note, project, rpm_cap, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT(key_hash) DO NOTHING",
+        "INSERT INTO pool_keys (key, key_hash, key_masked, note, project, rpm_cap, created_at, updated_at, \
+         group_name, tier, weight) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10) ON CONFLICT(key_hash) DO NOTHING",
     )
     .bind(&[
         k.key.into(),
@@ -107,7 +116,66 @@ pub fn insert_stmt(db: &D1Database, k: &NewKey<'_>, now: u64) -> worker::Result<
         opt_text(k.project),
         opt_num(k.rpm_cap),
         num(now as i64),
+        k.group.into(),
+        k.tier.into(),
+        num(k.weight),
     ])
+}
+
+/// A key of a group as the group page needs it (no secret).
+#[derive(Debug, Clone)]
+pub struct GroupKey {
+    pub id: i64,
+    pub project: Option<String>,
+    pub rpm_cap: Option<f64>,
+    pub tier: String,
+    /// Enabled and active.
+    pub usable: bool,
+}
+
+/// Every key of a group.
+pub async fn in_group(db: &D1Database, group: &str) -> worker::Result<Vec<GroupKey>> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: i64,
+        project: Option<String>,
+        rpm_cap: Option<f64>,
+        tier: String,
+        usable: i64,
+    }
+    let rows: Vec<Row> = db
+        .prepare(
+            "SELECT id, project, rpm_cap, tier, (enabled = 1 AND status = 'active') AS usable FROM pool_keys \
+             WHERE group_name = ?1 ORDER BY id",
+        )
+        .bind(&[group.into()])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows
+        .into_iter()
+        .map(|r| GroupKey { id: r.id, project: r.project, rpm_cap: r.rpm_cap, tier: r.tier, usable: r.usable == 1 })
+        .collect())
+}
+
+/// Moves a key to `group`: to `tier` when given, else it keeps its tier if `group_tiers` lists
+/// it, else it takes the group's first tier. `changes` is 0 when nothing moved.
+pub fn move_stmt(
+    db: &D1Database,
+    id: i64,
+    group: &str,
+    tier: Option<&str>,
+    group_tiers: &[String],
+    now: u64,
+) -> worker::Result<D1PreparedStatement> {
+    let first = group_tiers.first().map_or("free", String::as_str);
+    let listed = serde_json::to_string(group_tiers).unwrap_or_else(|_| "[]".into());
+    db.prepare(
+        "UPDATE pool_keys SET group_name = ?2, \
+         tier = COALESCE(?3, CASE WHEN tier IN (SELECT value FROM json_each(?4)) THEN tier ELSE ?5 END), \
+         updated_at = ?6 WHERE id = ?1 AND (group_name <> ?2 OR tier <> COALESCE(?3, tier))",
+    )
+    .bind(&[num(id), group.into(), opt_text(tier), listed.into(), first.into(), num(now)])
 }
 
 /// An audit-trail row.

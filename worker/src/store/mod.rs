@@ -3,6 +3,7 @@
 
 pub mod admins;
 pub mod audit;
+pub mod groups;
 pub mod keys;
 pub mod logs;
 pub mod resources;
