@@ -169,3 +169,26 @@ test("the routing config is validated and stored", async () => {
   r = await admin.patch("/api/v1/config", { routing: null });
   assert.deepEqual(r.body.values.routing, { routes: [], derived_models: true, default_rules: {} });
 });
+
+test("proxy: a token bound to one group never uses another group's keys", async () => {
+  await admin.post("/api/v1/groups", { name: "iso-a", tiers: ["free"] });
+  await admin.post("/api/v1/groups", { name: "iso-b", tiers: ["free"] });
+  for (const n of ["ISOA1", "ISOA2"]) await admin.post("/api/v1/keys", { key: fakeKey(n), group: "iso-a" });
+  for (const n of ["ISOB1", "ISOB2"]) await admin.post("/api/v1/keys", { key: fakeKey(n), group: "iso-b" });
+  const token = (await admin.post("/api/v1/tokens", { name: "iso-a only", groups: ["iso-a"] })).body.token;
+  const call = () =>
+    fetch(`${gw.url}/v1beta/models/m-iso:generateContent`, {
+      method: "POST", headers: { "x-goog-api-key": token, "content-type": "application/json" }, body: "{}",
+    });
+  for (let i = 0; i < 8; i++) assert.equal((await call()).status, 200);
+  const used = new Set((await up.requests("m-iso")).map((r) => r.key));
+  assert.ok(used.size >= 1);
+  for (const k of used) assert.ok([fakeKey("ISOA1"), fakeKey("ISOA2")].includes(k), "only group iso-a keys serve");
+  // With every iso-a key failing, the token still never reaches iso-b.
+  await up.rules([{ match: { path: "m-iso-dead" }, reply: { preset: "overloaded" } }]);
+  const r = await fetch(`${gw.url}/v1beta/models/m-iso-dead:generateContent`, {
+    method: "POST", headers: { "x-goog-api-key": token, "content-type": "application/json" }, body: "{}",
+  });
+  assert.equal(r.status, 503);
+  for (const q of await up.requests("m-iso-dead")) assert.ok(q.key.includes("ISOA"), "no iso-b key tried");
+});

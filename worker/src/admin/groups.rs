@@ -70,6 +70,7 @@ pub async fn get(c: Call<'_>) -> Result<Reply, ApiError> {
             key: String::new(),
             project: k.project.clone(),
             rpm_cap: Some(k.rpm_cap.unwrap_or(f64::from(cap))),
+            group_name: name.clone(),
         })
         .collect();
     let states = pool::snapshot(c.env, &active, clock::now_ms(c.env)).await.or_internal("pool")?;

@@ -69,6 +69,7 @@ pub async fn view(c: Call<'_>) -> Result<Reply, ApiError> {
             key: String::new(),
             project: r.project.clone(),
             rpm_cap: Some(r.rpm_cap.unwrap_or(f64::from(cap))),
+            group_name: String::new(),
         })
         .collect();
     let mut disabled_by_reason = BTreeMap::new();

@@ -31,7 +31,18 @@ pub async fn load(env: &Env, ctx: &Context, token: &str, d1: &mut Counters) -> R
         GatewayError::StorageUnavailable
     })?;
     authorise(loaded.token.as_ref().map(TokenRow::stored), &hash, now)?;
-    Ok(ProxyContext { token: loaded.token, config: loaded.config, keys: loaded.keys, pinned: false })
+    let keys = in_token_groups(loaded.token.as_ref(), loaded.keys);
+    Ok(ProxyContext { token: loaded.token, config: loaded.config, keys, pinned: false })
+}
+
+/// The candidate keys narrowed to the token's key groups (issue 13): a token bound to group A
+/// never draws a key of group B. Tier order and routes are not applied here yet.
+fn in_token_groups(token: Option<&TokenRow>, keys: Rc<Vec<PoolKey>>) -> Rc<Vec<PoolKey>> {
+    let Some(groups) = token.map(TokenRow::groups) else { return keys };
+    if keys.iter().all(|k| groups.contains(&k.group_name)) {
+        return keys;
+    }
+    Rc::new(keys.iter().filter(|k| groups.contains(&k.group_name)).cloned().collect())
 }
 
 /// The key that started upload `upload_id`, if it is recorded and still usable.

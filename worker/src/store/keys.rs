@@ -14,16 +14,21 @@ pub struct PoolKey {
     pub project: Option<String>,
     /// The key's own requests-per-minute cap (None: the config default).
     pub rpm_cap: Option<f64>,
+    /// Key group (`pool_keys.group_name`).
+    #[serde(default)]
+    pub group_name: String,
 }
 
 /// Statement selecting every enabled, active key (the proxy orders them itself).
 pub fn usable(db: &D1Database) -> D1PreparedStatement {
-    db.prepare("SELECT id, key, project, rpm_cap FROM pool_keys WHERE enabled = 1 AND status = 'active'")
+    db.prepare("SELECT id, key, project, rpm_cap, group_name FROM pool_keys WHERE enabled = 1 AND status = 'active'")
 }
 
 /// Loads one key by id if it is still usable.
 pub async fn usable_by_id(db: &D1Database, id: i64) -> worker::Result<Option<PoolKey>> {
-    db.prepare("SELECT id, key, project, rpm_cap FROM pool_keys WHERE id = ?1 AND enabled = 1 AND status = 'active'")
+    db.prepare(
+        "SELECT id, key, project, rpm_cap, group_name FROM pool_keys WHERE id = ?1 AND enabled = 1 AND status = 'active'",
+    )
         .bind(&[num(id)])?
         .first::<PoolKey>(None)
         .await

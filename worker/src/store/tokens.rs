@@ -16,9 +16,16 @@ pub struct TokenRow {
     pub rpm_limit: Option<f64>,
     pub rpd_limit: Option<f64>,
     pub tpd_limit: Option<f64>,
+    /// JSON list of the key groups the token draws from.
+    pub groups: String,
 }
 
 impl TokenRow {
+    /// The key groups the token may use (a malformed value allows none rather than all).
+    pub fn groups(&self) -> Vec<String> {
+        serde_json::from_str(&self.groups).unwrap_or_default()
+    }
+
     /// The allow-list (a malformed value allows nothing rather than everything).
     pub fn allowed_models(&self) -> Vec<String> {
         serde_json::from_str(&self.allowed_models).unwrap_or_else(|_| vec![String::new()])
@@ -45,8 +52,8 @@ impl TokenRow {
 /// Statement looking a token up by its SHA-256 hex.
 pub fn by_hash(db: &D1Database, hash: &str) -> worker::Result<D1PreparedStatement> {
     db.prepare(
-        "SELECT id, name, token_hash, enabled, expires_at, allowed_models, rpm_limit, rpd_limit, tpd_limit \
-         FROM client_tokens WHERE token_hash = ?1",
+        "SELECT id, name, token_hash, enabled, expires_at, allowed_models, rpm_limit, rpd_limit, tpd_limit, \
+         groups FROM client_tokens WHERE token_hash = ?1",
     )
     .bind(&[hash.into()])
 }
