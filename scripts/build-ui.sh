@@ -23,5 +23,7 @@ rm -rf "$out.tmp" && mkdir -p "$out.tmp"
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
   "$out.tmp/admin-ui_bg.wasm" -o "$out.tmp/admin-ui_bg.wasm"
 cp -r admin-ui/static/. "$out.tmp/"
+# Served by the Worker at /api/v1/openapi.json from the assets, kept out of the Worker's wasm.
+cp core/src/api/openapi.json "$out.tmp/openapi.json"
 rm -rf "$out" && mv "$out.tmp" "$out"
 echo "admin-ui: built $(gzip -9c "$stamp" | wc -c) bytes gzipped wasm"

@@ -15,11 +15,13 @@ mod session;
 mod stats;
 mod tokens;
 
+use crate::bindings;
+use crate::error::OrInternal;
 use crate::http::RawUrl;
 use crate::store;
 use poise_core::api::audit::{action_of as audit_action_of, default_target, AuditAction};
 use poise_core::api::error::ApiError;
-use poise_core::api::routes::{match_route, Access, RouteId, RouteMatch, OPENAPI_JSON};
+use poise_core::api::routes::{match_route, Access, RouteId, RouteMatch};
 use request::{AuditNote, Call, Reply};
 use worker::{console_error, Context, Env, Request, Response};
 
@@ -92,7 +94,7 @@ async fn record_audit(env: &Env, actor: &str, action: AuditAction, param: Option
 async fn route(id: RouteId, c: Call<'_>) -> Result<Reply, ApiError> {
     use RouteId::*;
     match id {
-        OpenApi => Ok(Reply::raw_json(200, OPENAPI_JSON)),
+        OpenApi => openapi(c.env).await,
         SetupStatus => accounts::setup_status(c).await,
         Setup => accounts::setup(c).await,
         Login => accounts::login(c).await,
@@ -149,4 +151,20 @@ fn check_origin(req: &Request, raw: &RawUrl) -> Result<(), ApiError> {
         }
         _ => Ok(()),
     }
+}
+
+/// `GET /api/v1/openapi.json`, streamed from the static assets (`/openapi.json`, copied there
+/// by scripts/build-ui.sh) so the document does not weigh on the Worker's wasm. A missing
+/// asset would come back as the UI's index page (single-page-application fallback): that is
+/// an internal error, not a document.
+async fn openapi(env: &Env) -> Result<Reply, ApiError> {
+    let assets = env.assets(bindings::ASSETS).or_internal("assets binding")?;
+    let mut resp = assets.fetch("https://assets.invalid/openapi.json", None).await.or_internal("openapi asset")?;
+    let content_type = resp.headers().get("content-type").ok().flatten().unwrap_or_default();
+    if resp.status_code() != 200 || !content_type.starts_with("application/json") {
+        console_error!("openapi asset: status {}, content-type {:?}", resp.status_code(), content_type);
+        return Err(ApiError::Internal);
+    }
+    let body = resp.stream().or_internal("openapi asset body")?;
+    Ok(Reply::stream("application/json; charset=UTF-8", Box::pin(body)))
 }

@@ -104,10 +104,6 @@ impl Reply {
         Ok(Reply { status, body: Some(body), headers: Vec::new(), stream: None, audit: None })
     }
 
-    pub fn raw_json(status: u16, body: &str) -> Reply {
-        Reply { status, body: Some(body.to_string()), headers: Vec::new(), stream: None, audit: None }
-    }
-
     pub fn no_content() -> Reply {
         Reply { status: 204, body: None, headers: Vec::new(), stream: None, audit: None }
     }
