@@ -17,7 +17,7 @@ use crate::clock;
 use crate::http::{gateway_error, Dialect, OrInternal, RawUrl};
 use crate::pool::Pool;
 use crate::proxy::context::{self, ProxyContext};
-use crate::proxy::retry::apply_penalty;
+use crate::proxy::retry::{apply_penalty, KeyPenalty};
 use crate::store::keys::PoolKey;
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
@@ -286,7 +286,8 @@ impl Session {
                 attempt: n,
                 allowed,
             });
-            apply_penalty(&self.env, &self.ctx, &pool, &key, decision.penalty, &class, &model, now).await;
+            let p = KeyPenalty { key: &key, penalty: decision.penalty, class: &class, model: &model, now };
+            apply_penalty(&self.env, &self.ctx, &pool, p).await;
             // No HTTP status of its own (an early close, or no answer at all): logged as a bad gateway.
             let status = if status == 101 || status == 0 { 502 } else { status };
             last = Some((close, status, class.class.as_str()));

@@ -180,23 +180,28 @@ impl<'a> Loop<'a> {
     }
 
     async fn penalise(&self, s: &Session, key: &PoolKey, penalty: Penalty, f: &Failure) {
-        apply_penalty(&s.env, &s.ctx, &self.pool, key, penalty, &f.class, &self.model, self.now).await;
+        apply_penalty(
+            &s.env,
+            &s.ctx,
+            &self.pool,
+            KeyPenalty { key, penalty, class: &f.class, model: &self.model, now: self.now },
+        )
+        .await;
     }
 }
 
-/// Executes a penalty decided by `poise_core::pool::retry` on `key` (the proxy's attempt loop
-/// and the Live API's share it).
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn apply_penalty(
-    env: &Env,
-    ctx: &Context,
-    pool: &Pool,
-    key: &PoolKey,
-    penalty: Penalty,
-    c: &Classification,
-    model: &str,
-    now: u64,
-) {
+/// A penalty decided by `poise_core::pool::retry` for one failed attempt on `key`.
+pub(crate) struct KeyPenalty<'a> {
+    pub key: &'a PoolKey,
+    pub penalty: Penalty,
+    pub class: &'a Classification,
+    pub model: &'a str,
+    pub now: u64,
+}
+
+/// Executes a penalty on its key (the proxy's attempt loop and the Live API share it).
+pub(crate) async fn apply_penalty(env: &Env, ctx: &Context, pool: &Pool, p: KeyPenalty<'_>) {
+    let KeyPenalty { key, penalty, class: c, model, now } = p;
     match penalty {
         Penalty::DisableKey => {
             let disabled = async {
