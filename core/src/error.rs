@@ -52,21 +52,9 @@ impl GatewayError {
         }
     }
 
-    /// A stable class name for the request log.
-    pub fn class(&self) -> &'static str {
-        match self {
-            Self::Unauthenticated(_) => "unauthenticated",
-            Self::Forbidden(_) => "forbidden",
-            Self::NotFound => "not_found",
-            Self::BadRequest(_) => "bad_request",
-            Self::PayloadTooLarge { .. } => "payload_too_large",
-            Self::PoolExhausted { .. } => "pool_exhausted",
-            Self::TokenLimited { .. } => "token_limited",
-            Self::NoKeys => "no_keys",
-            Self::StorageUnavailable => "storage_unavailable",
-            Self::UpstreamUnreachable => "upstream_unreachable",
-            Self::Internal => "internal",
-        }
+    /// Its class in the request log.
+    pub fn class(&self) -> crate::vocab::ErrorClass {
+        self.into()
     }
 
     /// The `google.rpc.Code` name for the native error shape.

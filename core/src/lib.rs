@@ -24,3 +24,4 @@ pub mod sim;
 pub mod stats;
 pub mod stream;
 pub mod token;
+pub mod vocab;

@@ -67,7 +67,7 @@ pub async fn revalidate_keys(env: &Env, now_ms: u64) -> worker::Result<String> {
         let checks = chunk.iter().map(|k| crate::admin::checks::check_key(env, &db, &cfg, k.id, "pool"));
         for r in futures_util::future::join_all(checks).await {
             match r {
-                Ok(c) if c.result == "ok" => recovered += 1,
+                Ok(c) if c.result.is_ok() => recovered += 1,
                 _ => still_dead += 1,
             }
         }

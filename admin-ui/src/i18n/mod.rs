@@ -13,6 +13,7 @@ pub use en::EN;
 pub use zh::ZH;
 
 use crate::services::ApiClientError;
+use poise_core::vocab::{CheckOutcome, ErrorClass, KeyEventKind};
 use std::fmt::Display;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,10 +103,14 @@ pub fn error_text(s: &Strings, e: &ApiClientError) -> String {
     }
 }
 
-/// Why the pool disabled a key, or what a check found (`poise_core::pool::FailureClass`).
+/// Why the pool disabled a key (`disabled_reason`): an error class, or one of Google's reason
+/// codes (an open set: an unknown one is shown as it is).
 pub fn reason_label<'a>(s: &'static Strings, reason: &'a str) -> &'a str {
+    if let Some(class) = ErrorClass::parse(reason) {
+        return error_class_label(s, class);
+    }
     match reason {
-        "key_invalid" | "API_KEY_INVALID" => s.reason_key_invalid,
+        "API_KEY_INVALID" => s.reason_key_invalid,
         "API_KEY_EXPIRED" => s.reason_key_expired,
         "key_leaked" => s.reason_key_leaked,
         "CONSUMER_SUSPENDED" => s.reason_suspended,
@@ -117,45 +122,46 @@ pub fn reason_label<'a>(s: &'static Strings, reason: &'a str) -> &'a str {
         | "API_KEY_IP_ADDRESS_BLOCKED"
         | "API_KEY_ANDROID_APP_BLOCKED"
         | "API_KEY_IOS_APP_BLOCKED" => s.reason_key_restricted,
-        "quota_minute" => s.reason_quota_minute,
-        "quota_day" => s.reason_quota_day,
-        "quota_zero" => s.reason_quota_zero,
-        "quota_unknown" => s.reason_quota_unknown,
-        "transient" => s.reason_transient,
-        "region_blocked" => s.reason_region_blocked,
-        "request_bad" => s.reason_request_bad,
-        "affinity" => s.reason_affinity,
-        "proxy_fault" => s.reason_proxy_fault,
         "unknown" => s.reason_unknown,
         other => other,
     }
 }
 
-/// A check result: `ok` or a failure class.
-pub fn check_label<'a>(s: &'static Strings, result: &'a str) -> &'a str {
-    if result == "ok" {
-        s.check_ok
-    } else {
-        reason_label(s, result)
+/// A key check's outcome: `ok` or the failure's class.
+pub fn check_label(s: &'static Strings, result: CheckOutcome) -> &'static str {
+    match result {
+        CheckOutcome::Ok => s.check_ok,
+        CheckOutcome::Failed(class) => error_class_label(s, class),
     }
 }
 
-/// The failure class of a logged request: the gateway's own errors, a broken stream, or an
-/// upstream class (see [`reason_label`]).
-pub fn error_class_label<'a>(s: &'static Strings, class: &'a str) -> &'a str {
+/// The failure class of a logged request or attempt: an upstream class, an empty reply or a
+/// broken stream, or the gateway's own error. Exhaustive: a new class needs a label here.
+pub fn error_class_label(s: &'static Strings, class: ErrorClass) -> &'static str {
     match class {
-        "unauthenticated" => s.class_unauthenticated,
-        "forbidden" => s.class_forbidden,
-        "not_found" => s.class_not_found,
-        "bad_request" => s.class_bad_request,
-        "payload_too_large" => s.class_payload_too_large,
-        "pool_exhausted" => s.class_pool_exhausted,
-        "token_limited" => s.class_token_limited,
-        "no_keys" => s.class_no_keys,
-        "upstream_unreachable" => s.class_upstream_unreachable,
-        "internal" => s.class_internal,
-        "stream_broken" => s.class_stream_broken,
-        other => reason_label(s, other),
+        ErrorClass::KeyInvalid => s.reason_key_invalid,
+        ErrorClass::QuotaMinute => s.reason_quota_minute,
+        ErrorClass::QuotaDay => s.reason_quota_day,
+        ErrorClass::QuotaZero => s.reason_quota_zero,
+        ErrorClass::QuotaUnknown => s.reason_quota_unknown,
+        ErrorClass::Transient => s.reason_transient,
+        ErrorClass::RegionBlocked => s.reason_region_blocked,
+        ErrorClass::RequestBad => s.reason_request_bad,
+        ErrorClass::Affinity => s.reason_affinity,
+        ErrorClass::ProxyFault => s.reason_proxy_fault,
+        ErrorClass::EmptyReply => s.class_empty_reply,
+        ErrorClass::StreamBroken => s.class_stream_broken,
+        ErrorClass::Unauthenticated => s.class_unauthenticated,
+        ErrorClass::Forbidden => s.class_forbidden,
+        ErrorClass::NotFound => s.class_not_found,
+        ErrorClass::BadRequest => s.class_bad_request,
+        ErrorClass::PayloadTooLarge => s.class_payload_too_large,
+        ErrorClass::PoolExhausted => s.class_pool_exhausted,
+        ErrorClass::TokenLimited => s.class_token_limited,
+        ErrorClass::NoKeys => s.class_no_keys,
+        ErrorClass::StorageUnavailable => s.class_storage_unavailable,
+        ErrorClass::UpstreamUnreachable => s.class_upstream_unreachable,
+        ErrorClass::Internal => s.class_internal,
     }
 }
 
@@ -187,21 +193,23 @@ pub fn audit_label(s: &'static Strings, action: poise_core::api::audit::AuditAct
     }
 }
 
-/// A key audit-trail event kind.
-pub fn event_label<'a>(s: &'static Strings, kind: &'a str) -> &'a str {
+/// A key audit-trail event kind. Exhaustive: a new kind needs a label here.
+pub fn event_label(s: &'static Strings, kind: KeyEventKind) -> &'static str {
     match kind {
-        "created" => s.ev_created,
-        "imported" => s.ev_imported,
-        "updated" => s.ev_updated,
-        "enabled" => s.ev_enabled,
-        "disabled" => s.ev_disabled,
-        "deleted" => s.ev_deleted,
-        "exported" => s.ev_exported,
-        "checked" => s.ev_checked,
-        "auto_disabled" => s.ev_auto_disabled,
-        "cooled" => s.ev_cooled,
-        "recovered" => s.ev_recovered,
-        other => other,
+        KeyEventKind::Created => s.ev_created,
+        KeyEventKind::Imported => s.ev_imported,
+        KeyEventKind::Updated => s.ev_updated,
+        KeyEventKind::Enabled => s.ev_enabled,
+        KeyEventKind::Disabled => s.ev_disabled,
+        KeyEventKind::Deleted => s.ev_deleted,
+        KeyEventKind::Exported => s.ev_exported,
+        KeyEventKind::Checked => s.ev_checked,
+        KeyEventKind::AutoDisabled => s.ev_auto_disabled,
+        KeyEventKind::Cooled => s.ev_cooled,
+        KeyEventKind::Recovered => s.ev_recovered,
+        KeyEventKind::Moved => s.ev_moved,
+        KeyEventKind::RegionBlocked => s.reason_region_blocked,
+        KeyEventKind::ProxyFault => s.reason_proxy_fault,
     }
 }
 
@@ -261,7 +269,7 @@ strings! {
     status_active, status_disabled, key_on, key_off, filter_status_all, filter_enabled_all,
     search, search_placeholder, per_page, per_page_n, pagination, prev, next, page_of,
     keys_empty, select_page, select_key, toggle_key, selected_n, bulk_label, clear_selection,
-    bulk_enabled, bulk_disabled, bulk_deleted, delete_keys_title, delete_keys_confirm, delete_key_confirm,
+    bulk_enabled, bulk_disabled, bulk_deleted, bulk_moved, delete_keys_title, delete_keys_confirm, delete_key_confirm,
     key_add, key_added, key_duplicate, key_not_a_key, project_hint, key_import, import_intro, import_text,
     import_added, import_duplicate, import_not_a_key, key_export, export_warning, export_txt, export_json, export_done,
     check_all, check_progress, check_finished, check_ok,
@@ -271,6 +279,7 @@ strings! {
     reason_transient, reason_region_blocked, reason_request_bad, reason_affinity, reason_proxy_fault, reason_unknown,
     ev_created, ev_imported, ev_updated, ev_enabled, ev_disabled, ev_deleted, ev_exported, ev_checked, ev_auto_disabled, ev_cooled,
     ev_recovered,
+    ev_moved,
     tokens_intro, tokens_empty, token_create, token_edit, col_limits, limits_title, limits_none, allowed_models,
     allowed_models_hint, rpm_limit, rpd_limit, tpd_limit, limit_hint, per_minute_n, per_day_n, tokens_per_day_n, expires_hint, token_name_placeholder, token_expires_optional, token_expired,
     token_rotate, token_rotate_confirm, token_delete_confirm, token_deleted, token_issued_title, token_once_warning,
@@ -297,7 +306,7 @@ strings! {
     tokens_prompt, tokens_output, tokens_thought, tokens_cached, tokens_total, attempts_title, attempts_none,
     request_body, response_body, bodies_off, log_health_failed, class_unauthenticated, class_forbidden, class_not_found,
     class_bad_request, class_payload_too_large, class_pool_exhausted, class_token_limited, class_no_keys,
-    class_upstream_unreachable, class_internal, class_stream_broken, chart_requests, chart_requests_summary,
+    class_upstream_unreachable, class_internal, class_stream_broken, class_empty_reply, class_storage_unavailable, chart_requests, chart_requests_summary,
     chart_success, chart_success_summary, chart_latency, chart_latency_summary, chart_tokens, chart_tokens_summary,
     series_ok, series_errors, series_success_rate, series_p50, series_p95, axis_requests_hour, axis_percent, axis_ms,
     axis_tokens_day, chart_no_data, top_tokens, top_models, top_detail, deleted_token, no_model, pool_models,
@@ -348,12 +357,21 @@ mod tests {
     }
 
     #[test]
-    fn every_error_class_is_translated() {
-        for class in crate::state::logs::ERROR_CLASSES {
-            for s in [&EN, &ZH] {
-                assert_ne!(error_class_label(s, class), class, "{class}");
+    fn every_error_class_and_event_kind_has_its_own_label() {
+        for s in [&EN, &ZH] {
+            for &class in ErrorClass::ALL {
+                assert_ne!(error_class_label(s, class), class.as_str(), "{class}");
+                assert_eq!(reason_label(s, class.as_str()), error_class_label(s, class));
+            }
+            let labels: std::collections::BTreeSet<_> =
+                ErrorClass::ALL.iter().map(|&c| error_class_label(s, c)).collect();
+            assert_eq!(labels.len(), ErrorClass::ALL.len(), "two classes share a label");
+            for &kind in KeyEventKind::ALL {
+                assert!(!event_label(s, kind).is_empty(), "{kind}");
             }
         }
+        assert_eq!(error_class_label(&EN, ErrorClass::EmptyReply), "empty reply");
+        assert_eq!(check_label(&ZH, CheckOutcome::Ok), ZH.check_ok);
     }
 
     #[test]

@@ -53,7 +53,7 @@ fn event_list(s: &'static Strings, lang: Lang, events: &[KeyEvent]) -> Html {
         <ul class="activity">
             for ev in events.iter() {
                 <li key={ev.id}>
-                    <span class="badge">{ event_label(s, &ev.kind) }</span>
+                    <span class="badge">{ event_label(s, ev.kind) }</span>
                     if let Some(id) = ev.key_id {
                         <NavLink to={Route::KeyDetail { id }}>{ format!("#{id}") }</NavLink>
                     }

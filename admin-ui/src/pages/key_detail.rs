@@ -9,7 +9,7 @@ use crate::components::layout::NavLink;
 use crate::components::status::{Empty, ErrorBanner, Loading};
 use crate::components::table::TableWrap;
 use crate::hooks::{use_prefs, use_resource, use_strings, use_toast};
-use crate::i18n::{check_label, error_class_label, error_text, event_label, fill, reason_label, Lang, Strings};
+use crate::i18n::{check_label, error_text, event_label, fill, reason_label, Lang, Strings};
 use crate::services::{api, ApiClientError};
 use crate::state::keys::parse_rpm;
 use crate::state::logs::{LogFilters, TimeRange};
@@ -54,10 +54,10 @@ pub fn KeyDetailPage(props: &KeyDetailProps) -> Html {
             checking.set(true);
             spawn_local(async move {
                 match api::check_key(id).await {
-                    Ok(r) if r.result == "ok" => toast.ok(check_label(s, &r.result)),
+                    Ok(r) if r.result.is_ok() => toast.ok(check_label(s, r.result)),
                     Ok(r) => toast.error(format!(
                         "{}{}",
-                        check_label(s, &r.result),
+                        check_label(s, r.result),
                         r.message.map(|m| format!(": {m}")).unwrap_or_default()
                     )),
                     Err(e) => toast.error(error_text(s, &e)),
@@ -110,7 +110,7 @@ pub fn KeyDetailPage(props: &KeyDetailProps) -> Html {
                             <dt>{ s.col_last_used }</dt><dd>{ fmt_opt_time(k.last_used_at, lang, s.never) }</dd>
                             <dt>{ s.col_last_check }</dt>
                             <dd>
-                                { k.last_check_result.as_deref().map(|r| check_label(s, r)).unwrap_or(s.never) }
+                                { k.last_check_result.map(|r| check_label(s, r)).unwrap_or(s.never) }
                                 if let Some(at) = k.last_checked_at { { " · " }{ fmt_time(at, lang) } }
                             </dd>
                         </dl>
@@ -146,7 +146,7 @@ pub fn KeyDetailPage(props: &KeyDetailProps) -> Html {
                     for ev in list.iter() {
                         <tr key={ev.id}>
                             <td class="time">{ fmt_time(ev.at, lang) }</td>
-                            <td><span class="badge">{ event_label(s, &ev.kind) }</span></td>
+                            <td><span class="badge">{ event_label(s, ev.kind) }</span></td>
                             <td>{ &ev.cause }</td>
                             <td class="note">{ &ev.message }</td>
                             <td>{ &ev.actor }</td>
@@ -199,7 +199,7 @@ fn cooldown_reason(s: &'static Strings, reason: &str) -> Html {
     let (class, detail) = reason.split_once(": ").unwrap_or((reason, ""));
     html! {
         <>
-            { error_class_label(s, class) }
+            { reason_label(s, class) }
             if !detail.is_empty() { { " " }<code class="muted">{ detail }</code> }
         </>
     }

@@ -41,23 +41,6 @@ enum Open {
     ConfirmDelete(Vec<i64>),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Bulk {
-    Enable,
-    Disable,
-    Delete,
-}
-
-impl Bulk {
-    fn action(self) -> BulkAction {
-        match self {
-            Bulk::Enable => BulkAction::Enable,
-            Bulk::Disable => BulkAction::Disable,
-            Bulk::Delete => BulkAction::Delete,
-        }
-    }
-}
-
 fn status_badge(s: &'static Strings, k: &KeyView) -> Html {
     if !k.enabled {
         html! { <span class="badge muted">{ s.key_off }</span> }
@@ -123,18 +106,19 @@ pub fn KeysPage() -> Html {
     let run_bulk = {
         let (toast, reload, busy, open, dispatcher) =
             (toast.clone(), reload.clone(), busy.clone(), open.clone(), state.dispatcher());
-        Callback::from(move |(action, ids): (Bulk, Vec<i64>)| {
+        Callback::from(move |(action, ids): (BulkAction, Vec<i64>)| {
             let (toast, reload, busy, open, dispatcher) =
                 (toast.clone(), reload.clone(), busy.clone(), open.clone(), dispatcher.clone());
             busy.set(true);
             spawn_local(async move {
-                let req = BulkRequest { ids, action: action.action(), group: None, tier: None };
+                let req = BulkRequest { ids, action, group: None, tier: None };
                 match api::bulk_keys(&req).await {
                     Ok(r) => {
                         let template = match action {
-                            Bulk::Enable => s.bulk_enabled,
-                            Bulk::Disable => s.bulk_disabled,
-                            Bulk::Delete => s.bulk_deleted,
+                            BulkAction::Enable => s.bulk_enabled,
+                            BulkAction::Disable => s.bulk_disabled,
+                            BulkAction::Delete => s.bulk_deleted,
+                            BulkAction::MoveToGroup => s.bulk_moved,
                         };
                         toast.ok(fill(template, &[&r.affected]));
                         dispatcher.dispatch(KeysAction::ClearSelection);
@@ -188,8 +172,8 @@ pub fn KeysPage() -> Html {
             spawn_local(async move {
                 match api::check_key(id).await {
                     Ok(r) => {
-                        let text = format!("#{id}: {}", check_label(s, &r.result));
-                        if r.result == "ok" {
+                        let text = format!("#{id}: {}", check_label(s, r.result));
+                        if r.result.is_ok() {
                             toast.ok(text)
                         } else {
                             toast.error(text)
@@ -320,10 +304,10 @@ pub fn KeysPage() -> Html {
         },
     };
 
-    let bulk_btn = |label: &'static str, action: Bulk, class: &'static str, testid: &'static str| {
+    let bulk_btn = |label: &'static str, action: BulkAction, class: &'static str, testid: &'static str| {
         let (run, open, ids) = (run_bulk.clone(), open.clone(), selection.clone());
         let onclick = Callback::from(move |_: MouseEvent| {
-            if action == Bulk::Delete {
+            if action == BulkAction::Delete {
                 open.set(Open::ConfirmDelete(ids.clone()));
             } else {
                 run.emit((action, ids.clone()));
@@ -372,10 +356,10 @@ pub fn KeysPage() -> Html {
             if !selection.is_empty() {
                 <div class="bulkbar" role="region" aria-label={s.bulk_label} data-testid="bulk-bar">
                     <span>{ fill(s.selected_n, &[&selection.len()]) }</span>
-                    { bulk_btn(s.enable, Bulk::Enable, "", "bulk-enable") }
-                    { bulk_btn(s.disable, Bulk::Disable, "", "bulk-disable") }
+                    { bulk_btn(s.enable, BulkAction::Enable, "", "bulk-enable") }
+                    { bulk_btn(s.disable, BulkAction::Disable, "", "bulk-disable") }
                     <button type="button" onclick={check_selected} disabled={job_running} data-testid="bulk-check">{ s.check }</button>
-                    { bulk_btn(s.delete, Bulk::Delete, "danger", "bulk-delete") }
+                    { bulk_btn(s.delete, BulkAction::Delete, "danger", "bulk-delete") }
                     <button type="button" class="link" onclick={{ let f = dispatch(KeysAction::ClearSelection); move |_| f() }}>{ s.clear_selection }</button>
                 </div>
             }
@@ -397,7 +381,7 @@ pub fn KeysPage() -> Html {
                         html! {
                             <Confirm title={s.delete_keys_title} message={fill(s.delete_keys_confirm, &[&count])}
                                 confirm_label={s.delete} danger=true busy={*busy}
-                                on_confirm={Callback::from(move |_| run.emit((Bulk::Delete, ids.clone())))} on_cancel={close.clone()} />
+                                on_confirm={Callback::from(move |_| run.emit((BulkAction::Delete, ids.clone())))} on_cancel={close.clone()} />
                         }
                     }
                 }
@@ -430,8 +414,8 @@ fn key_row(
         Callback::from(move |_: MouseEvent| open.set(Open::ConfirmDelete(vec![id])))
     };
     let last_check = match (&k.last_check_result, k.last_checked_at) {
-        (Some(r), Some(at)) => format!("{} · {}", check_label(s, r), fmt_opt_time(Some(at), lang, "")),
-        (Some(r), None) => check_label(s, r).to_string(),
+        (Some(r), Some(at)) => format!("{} · {}", check_label(s, *r), fmt_opt_time(Some(at), lang, "")),
+        (Some(r), None) => check_label(s, *r).to_string(),
         _ => s.never.to_string(),
     };
     html! {

@@ -13,6 +13,7 @@ use crate::services::api;
 use crate::state::stats::fmt_ms;
 use crate::util::{copy_text, fmt_time};
 use poise_core::api::logs::LogDetail;
+use poise_core::vocab::ErrorClass;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
@@ -81,7 +82,7 @@ fn detail_body(s: &'static Strings, lang: Lang, d: &LogDetail, copy: Callback<Mo
                 <dt>{ s.col_status }</dt>
                 <dd>
                     <span class={status_class(e.status)}>{ e.status }</span>
-                    if !e.error_class.is_empty() { { " " }{ error_class_label(s, &e.error_class) }{ " " }<code class="muted">{ &e.error_class }</code> }
+                    if let Some(c) = e.error_class { { " " }{ error_class_label(s, c) }{ " " }<code class="muted">{ c.as_str() }</code> }
                 </dd>
                 <dt>{ s.col_request }</dt><dd><code>{ format!("{} {}", e.method, e.path) }</code></dd>
                 <dt>{ s.col_route }</dt><dd>{ route_label(s, &e.route) }{ " · " }{ s.col_stream }{ ": " }{ if e.stream { s.bool_yes } else { s.bool_no } }</dd>
@@ -137,14 +138,14 @@ fn attempts(s: &'static Strings, d: &LogDetail) -> Html {
             </tr></thead>
             <tbody>
                 for (i, a) in d.attempts.iter().enumerate() {
-                    <tr data-testid="log-attempt" data-class={a.class.clone()}>
+                    <tr data-testid="log-attempt" data-class={a.class.map_or("", ErrorClass::as_str)}>
                         <td class="num">{ i + 1 }</td>
                         <td>{ key_link(Some(a.key_id), Some(&a.key_masked)) }</td>
                         <td>
                             if a.status == 0 { <span class="badge bad">{ "–" }</span> }
                             else { <span class={status_class(a.status)}>{ a.status }</span> }
                         </td>
-                        <td>{ if a.class.is_empty() { s.check_ok } else { error_class_label(s, &a.class) } }</td>
+                        <td>{ a.class.map_or(s.check_ok, |c| error_class_label(s, c)) }</td>
                         <td class="note">if !a.reason.is_empty() { <code>{ &a.reason }</code> }</td>
                         <td class="num">{ fmt_ms(a.latency_ms) }</td>
                     </tr>

@@ -12,11 +12,12 @@ use crate::hooks::{use_prefs, use_resource, use_strings};
 use crate::i18n::{error_class_label, fill, Strings};
 use crate::pages::log_detail::LogDetailView;
 use crate::services::api;
-use crate::state::logs::{LogFilters, LogsAction, LogsState, TimeRange, ERROR_CLASSES, STATUS_FILTERS};
+use crate::state::logs::{LogFilters, LogsAction, LogsState, TimeRange, STATUS_FILTERS};
 use crate::state::stats::{fmt_compact, fmt_ms};
 use crate::util::{datetime_input_value, fmt_opt_time, fmt_short_time, fmt_time, now_ms, parse_datetime_input};
 use poise_core::api::logs::LogEntry;
 use poise_core::stats::DAY_MS;
+use poise_core::vocab::ErrorClass;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -282,8 +283,8 @@ fn log_row(
             <td class="num" title={tokens_title}>{ fmt_compact(e.total_tokens) }</td>
             <td class={classes!("num", (e.attempt_count > 1).then_some("warn-text"))}>{ e.attempt_count }</td>
             // A success can carry the class of a failed attempt before it (muted).
-            <td title={e.error_class.clone()} class={classes!((e.status < 400).then_some("error-after-retry"))}>
-                if !e.error_class.is_empty() { { error_class_label(s, &e.error_class) } }
+            <td title={e.error_class.map_or("", ErrorClass::as_str)} class={classes!((e.status < 400).then_some("error-after-retry"))}>
+                if let Some(c) = e.error_class { { error_class_label(s, c) } }
             </td>
         </tr>
     }
@@ -391,9 +392,9 @@ fn FilterBar(props: &FilterBarProps) -> Html {
     }
     let mut class_options: Vec<(AttrValue, AttrValue)> = vec![("".into(), s.error_class_any.into())];
     class_options.extend(
-        ERROR_CLASSES.iter().map(|c| (AttrValue::from(*c), AttrValue::from(error_class_label(s, c).to_string()))),
+        ErrorClass::ALL.iter().map(|&c| (AttrValue::from(c.as_str()), AttrValue::from(error_class_label(s, c)))),
     );
-    if !f.error_class.is_empty() && !ERROR_CLASSES.contains(&f.error_class.as_str()) {
+    if !f.error_class.is_empty() && ErrorClass::parse(&f.error_class).is_none() {
         class_options.push((f.error_class.clone().into(), f.error_class.clone().into()));
     }
     let stream_options: Vec<(AttrValue, AttrValue)> = vec![

@@ -17,32 +17,6 @@ use yew::Reducible;
 /// Rows per page.
 pub const PAGE_LIMIT: u32 = 50;
 
-/// Failure classes an entry can carry: the upstream classes (`poise_core::pool::FailureClass`),
-/// the gateway's own errors (`poise_core::error`) and a stream cut short.
-pub const ERROR_CLASSES: [&str; 21] = [
-    "quota_minute",
-    "quota_day",
-    "quota_zero",
-    "quota_unknown",
-    "transient",
-    "key_invalid",
-    "region_blocked",
-    "request_bad",
-    "affinity",
-    "proxy_fault",
-    "unauthenticated",
-    "forbidden",
-    "not_found",
-    "bad_request",
-    "payload_too_large",
-    "pool_exhausted",
-    "token_limited",
-    "no_keys",
-    "upstream_unreachable",
-    "internal",
-    "stream_broken",
-];
-
 /// Status filters the menu offers (`status=`).
 pub const STATUS_FILTERS: [&str; 4] = ["2xx", "4xx", "429", "5xx"];
 

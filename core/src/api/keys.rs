@@ -1,6 +1,8 @@
 //! Pool keys as the admin API shows and changes them. Keys are always masked here; only the
 //! export action returns them whole.
 
+pub use crate::vocab::BulkAction;
+use crate::vocab::{CheckOutcome, KeyEventKind};
 use serde::{Deserialize, Serialize};
 
 /// A pool key in lists and detail views.
@@ -20,7 +22,7 @@ pub struct KeyView {
     pub updated_at: u64,
     pub last_used_at: Option<u64>,
     pub last_checked_at: Option<u64>,
-    pub last_check_result: Option<String>,
+    pub last_check_result: Option<CheckOutcome>,
     /// The key's own requests-per-minute cap (None: the config's `key_rpm_default`).
     pub rpm_cap: Option<u32>,
     /// Key group (`default` unless moved).
@@ -98,30 +100,6 @@ pub struct ImportResult {
     pub not_a_key: u32,
 }
 
-/// A bulk action on keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BulkAction {
-    Enable,
-    Disable,
-    Delete,
-    /// Move to `BulkRequest::group` (and `tier`, or each key's tier if the group lists it,
-    /// else the group's first tier).
-    MoveToGroup,
-}
-
-impl BulkAction {
-    /// The audit-trail event kind of a changed key.
-    pub fn event_kind(self) -> &'static str {
-        match self {
-            BulkAction::Enable => "enabled",
-            BulkAction::Disable => "disabled",
-            BulkAction::Delete => "deleted",
-            BulkAction::MoveToGroup => "moved",
-        }
-    }
-}
-
 /// `POST /api/v1/keys/bulk`: one action on many keys.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -155,8 +133,7 @@ pub struct ExportedKey {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckResult {
     pub id: i64,
-    /// `ok`, or the failure class (`key_invalid`, `quota_minute`, `transient`, …).
-    pub result: String,
+    pub result: CheckOutcome,
     pub message: Option<String>,
     pub checked_at: u64,
 }
@@ -187,8 +164,7 @@ pub struct KeyEvent {
     pub id: i64,
     pub key_id: Option<i64>,
     pub at: u64,
-    /// `created`, `enabled`, `disabled`, `deleted`, `exported`, `checked`, `auto_disabled`, `cooled`, `recovered`…
-    pub kind: String,
+    pub kind: KeyEventKind,
     pub cause: String,
     pub message: String,
     /// `admin:<username>` or `pool`.

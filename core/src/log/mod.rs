@@ -10,6 +10,7 @@ pub mod batch;
 pub mod mode;
 pub mod rollup;
 
+use crate::vocab::ErrorClass;
 use serde::{Deserialize, Serialize};
 
 /// One upstream attempt of a request.
@@ -20,8 +21,9 @@ pub struct AttemptLog {
     pub key_masked: String,
     /// Upstream status (0: no response).
     pub status: u16,
-    /// Failure class (`quota_minute`, `transient`, …); empty for a success.
-    pub class: String,
+    /// Failure class (`quota_minute`, `transient`, …); `None` (stored as `""`) for a success.
+    #[serde(with = "crate::vocab::error_class_or_empty")]
+    pub class: Option<ErrorClass>,
     /// Short machine reason (e.g. `API_KEY_INVALID`, `timeout`).
     pub reason: String,
     pub latency_ms: u64,
@@ -53,9 +55,10 @@ pub struct LogRecord {
     pub stream: bool,
     /// Final status returned to the client.
     pub status: u16,
-    /// Failure class of the final answer (empty for success): upstream classes, or the
-    /// gateway's own (`unauthenticated`, `pool_exhausted`, `token_limited`, `forbidden`…).
-    pub error_class: String,
+    /// Failure class of the final answer (`None`, stored as `""`, for success): an upstream
+    /// class, an empty reply or broken stream, or the gateway's own.
+    #[serde(with = "crate::vocab::error_class_or_empty")]
+    pub error_class: Option<ErrorClass>,
     /// Time to the response headers reaching the client, and to the end of the body.
     pub ttfb_ms: u64,
     pub total_ms: u64,

@@ -14,6 +14,7 @@ use poise_core::api::keys::{CheckJob, CheckResult, StartChecksRequest};
 use poise_core::config::Config;
 use poise_core::pool::{classify, FailureClass};
 use poise_core::token::base64url;
+use poise_core::vocab::{CheckOutcome, KeyEventKind};
 use serde::Deserialize;
 use worker::{D1Database, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
 
@@ -39,9 +40,9 @@ pub async fn check_key(
     let url = format!("{}/v1beta/models?pageSize=1", cfg.upstream_base_url);
     let req = Request::new_with_init(&url, &init).or_internal("request")?;
     let (result, message, class) = match Fetch::Request(req).send().await {
-        Ok(resp) if resp.status_code() < 300 => ("ok".to_string(), None, None),
+        Ok(resp) if resp.status_code() < 300 => (CheckOutcome::Ok, None, None),
         Ok(resp) if resp.status_code() < 400 => (
-            "transient".to_string(),
+            CheckOutcome::from(FailureClass::Transient),
             Some("the upstream answered with a redirect; it is not followed with a key".to_string()),
             None,
         ),
@@ -49,9 +50,11 @@ pub async fn check_key(
             let status = resp.status_code();
             let body = resp.bytes().await.unwrap_or_default();
             let c = classify(status, &body);
-            (c.class.as_str().to_string(), Some(c.message.clone()), Some(c))
+            (CheckOutcome::from(c.class), Some(c.message.clone()), Some(c))
         }
-        Err(_) => ("transient".to_string(), Some("the upstream could not be reached".to_string()), None),
+        Err(_) => {
+            (CheckOutcome::from(FailureClass::Transient), Some("the upstream could not be reached".to_string()), None)
+        }
     };
     let now = clock::now_ms(env);
     let mut stmts = vec![db
@@ -64,17 +67,22 @@ pub async fn check_key(
             let reason = class.as_ref().map(|c| c.reason.clone()).unwrap_or_default();
             stmts.extend(q::auto_disable_stmts(db, id, &reason, &msg, now, actor).or_internal("bind")?);
         }
-        None if result == "ok" => {
+        None if result.is_ok() => {
             stmts.push(
                 db.prepare("UPDATE pool_keys SET status = 'active', disabled_reason = NULL, updated_at = ?1 WHERE id = ?2 AND status = 'disabled'")
                     .bind(&[num(now as i64), num(id)])
                     .or_internal("bind")?,
             );
-            stmts.push(q::event_if_changed_stmt(db, id, now, "recovered", "check", "", actor).or_internal("bind")?);
+            stmts.push(
+                q::event_if_changed_stmt(db, id, now, KeyEventKind::Recovered, "check", "", actor)
+                    .or_internal("bind")?,
+            );
         }
         _ => {}
     }
-    stmts.push(q::event_stmt(db, Some(id), now, "checked", &result, &msg, actor).or_internal("bind")?);
+    stmts.push(
+        q::event_stmt(db, Some(id), now, KeyEventKind::Checked, result.as_str(), &msg, actor).or_internal("bind")?,
+    );
     db.batch(stmts).await.or_internal("record check")?;
     crate::proxy::invalidate_cache();
     Ok(CheckResult { id, result, message, checked_at: now })
@@ -147,7 +155,7 @@ pub async fn start(mut c: Call<'_>) -> Result<Reply, ApiError> {
             for r in results {
                 job.done += 1;
                 match r {
-                    Ok(r) if r.result == "ok" => job.ok += 1,
+                    Ok(r) if r.result.is_ok() => job.ok += 1,
                     _ => job.failed += 1,
                 }
             }

@@ -12,6 +12,7 @@ use poise_core::api::error::ApiError;
 use poise_core::api::groups::{validate_group_name, validate_tier, validate_weight};
 use poise_core::api::keys::*;
 use poise_core::api::Page;
+use poise_core::vocab::{BulkAction, KeyEventKind};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use wasm_bindgen::JsValue;
@@ -164,7 +165,7 @@ pub async fn create(mut c: Call<'_>) -> Result<Reply, ApiError> {
         .filter(|m| m.changes.unwrap_or(0) > 0)
         .and_then(|m| m.last_row_id)
         .ok_or_else(|| ApiError::Conflict("this key is already in the pool".into()))?;
-    q::event_stmt(&db, Some(id), now, "created", "", "", &c.actor())
+    q::event_stmt(&db, Some(id), now, KeyEventKind::Created, "", "", &c.actor())
         .or_internal("bind")?
         .run()
         .await
@@ -191,7 +192,7 @@ pub async fn import(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let inserts = stmts.len();
     if inserts > 0 {
         let note = format!("{} keys in an import (duplicates skipped)", inserts);
-        stmts.push(q::event_stmt(&db, None, now, "imported", "", &note, &actor).or_internal("bind")?);
+        stmts.push(q::event_stmt(&db, None, now, KeyEventKind::Imported, "", &note, &actor).or_internal("bind")?);
     }
     let mut added = 0u32;
     if !stmts.is_empty() {
@@ -227,7 +228,7 @@ pub async fn export(mut c: Call<'_>) -> Result<Reply, ApiError> {
         &db,
         None,
         clock::now_ms(c.env),
-        "exported",
+        KeyEventKind::Exported,
         "",
         &format!("{} keys exported", rows.len()),
         &c.actor(),
@@ -310,12 +311,15 @@ pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
         .bind(&binds)
         .or_internal("bind")?];
     if let Some(enabled) = body.enabled.filter(|e| *e != before.enabled) {
-        let kind = if enabled { "enabled" } else { "disabled" };
+        let kind = if enabled { KeyEventKind::Enabled } else { KeyEventKind::Disabled };
         stmts.push(q::event_stmt(&db, Some(id), now, kind, "admin", "", &c.actor()).or_internal("bind")?);
     }
     if let Some((group, tier)) = placed.filter(|(g, t)| *g != before.group || *t != before.tier) {
         let message = format!("{}/{} → {group}/{tier}", before.group, before.tier);
-        stmts.push(q::event_stmt(&db, Some(id), now, "moved", "admin", &message, &c.actor()).or_internal("bind")?);
+        stmts.push(
+            q::event_stmt(&db, Some(id), now, KeyEventKind::Moved, "admin", &message, &c.actor())
+                .or_internal("bind")?,
+        );
     }
     db.batch(stmts).await.or_internal("update key")?;
     let view = q::view(&db, id).await.or_internal("view")?.ok_or(ApiError::NotFound)?;
@@ -366,30 +370,33 @@ async fn apply_bulk(
     for chunk in ids.chunks(40) {
         let mut stmts = Vec::new();
         for id in chunk {
-            let (change, message) = match (action, target) {
+            let (change, kind, message) = match (action, target) {
                 (BulkAction::Enable, _) => (
                     db.prepare("UPDATE pool_keys SET enabled = 1, updated_at = ?2 WHERE id = ?1 AND enabled = 0")
                         .bind(&[num(*id), num(now as i64)]),
+                    KeyEventKind::Enabled,
                     String::new(),
                 ),
                 (BulkAction::Disable, _) => (
                     db.prepare("UPDATE pool_keys SET enabled = 0, updated_at = ?2 WHERE id = ?1 AND enabled = 1")
                         .bind(&[num(*id), num(now as i64)]),
+                    KeyEventKind::Disabled,
                     String::new(),
                 ),
-                (BulkAction::Delete, _) => {
-                    (db.prepare("DELETE FROM pool_keys WHERE id = ?1").bind(&[num(*id)]), String::new())
-                }
-                (BulkAction::MoveToGroup, Some((group, tier, tiers))) => {
-                    (q::move_stmt(&db, *id, group, tier.as_deref(), tiers, now), format!("to group {group}"))
-                }
+                (BulkAction::Delete, _) => (
+                    db.prepare("DELETE FROM pool_keys WHERE id = ?1").bind(&[num(*id)]),
+                    KeyEventKind::Deleted,
+                    String::new(),
+                ),
+                (BulkAction::MoveToGroup, Some((group, tier, tiers))) => (
+                    q::move_stmt(&db, *id, group, tier.as_deref(), tiers, now),
+                    KeyEventKind::Moved,
+                    format!("to group {group}"),
+                ),
                 (BulkAction::MoveToGroup, None) => return Err(ApiError::Internal),
             };
             stmts.push(change.or_internal("bind")?);
-            stmts.push(
-                q::event_if_changed_stmt(&db, *id, now, action.event_kind(), "admin", &message, &actor)
-                    .or_internal("bind")?,
-            );
+            stmts.push(q::event_if_changed_stmt(&db, *id, now, kind, "admin", &message, &actor).or_internal("bind")?);
         }
         let results = db.batch(stmts).await.or_internal("bulk")?;
         affected += results

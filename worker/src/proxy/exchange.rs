@@ -10,6 +10,7 @@ use poise_core::error::GatewayError;
 use poise_core::log::LogRecord;
 use poise_core::redact::redact_then_truncate;
 use poise_core::token::hex;
+use poise_core::vocab::ErrorClass;
 use worker::{console_error, Context, Env, Request};
 
 pub struct Exchange {
@@ -24,7 +25,7 @@ pub struct Exchange {
     /// Token id whose daily token count must get this request's usage.
     pub count_tokens_for: Option<i64>,
     /// Upstream failure class of the final answer, when it was an upstream error.
-    pub upstream_class: Option<String>,
+    pub upstream_class: Option<ErrorClass>,
     /// Bytes of each body to keep in the log (0: body logging off).
     pub body_cap: usize,
     /// The client's token, redacted from logged bodies.
@@ -88,7 +89,7 @@ impl Exchange {
 
     /// The request ended with the gateway's own error.
     pub fn fail(&mut self, err: &GatewayError) {
-        self.record.error_class = err.class().to_string();
+        self.record.error_class = Some(err.class());
     }
 
     /// Completes the record once the response is ready; the rest happens after the response.
@@ -96,14 +97,12 @@ impl Exchange {
         let now = clock::now_ms(env);
         self.record.status = status;
         self.record.ttfb_ms = now.saturating_sub(self.started_ms);
-        if self.record.error_class.is_empty() {
-            if let Some(c) = self.upstream_class.take() {
-                self.record.error_class = c;
-            }
+        if self.record.error_class.is_none() {
+            self.record.error_class = self.upstream_class.take();
         }
         // Requests without a valid client token are not logged: anyone can send them, and
         // each row is a D1 write (the gateway's write budget is not theirs to spend).
-        if self.record.error_class == "unauthenticated" {
+        if self.record.error_class == Some(ErrorClass::Unauthenticated) {
             self.log_enabled = false;
         }
         if !self.log_enabled && self.count_tokens_for.is_none() && self.record.key_id.is_none() {
@@ -130,8 +129,8 @@ impl Exchange {
             self.record.cached_tokens = u.cached;
             self.record.total_tokens = u.total;
         }
-        if summary.stream_error && self.record.error_class.is_empty() {
-            self.record.error_class = "stream_broken".into();
+        if summary.stream_error && self.record.error_class.is_none() {
+            self.record.error_class = Some(ErrorClass::StreamBroken);
         }
         if let (Some(token_id), Some(u)) = (self.count_tokens_for, &summary.usage) {
             let counted = crate::durable::token_limiter::Limiter::new(&env, token_id);

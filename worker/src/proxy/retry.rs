@@ -20,6 +20,7 @@ use poise_core::pool::retry::{after_failure, outcome, Failed, Next, Penalty};
 use poise_core::pool::shard::Outcome;
 use poise_core::pool::Classification;
 use poise_core::proxy::affinity;
+use poise_core::vocab::ErrorClass;
 use std::time::Duration;
 use worker::{console_error, Context, Delay, Env, Response};
 
@@ -133,7 +134,7 @@ impl<'a> Loop<'a> {
                     s,
                     key,
                     f.reply.as_ref().map_or(0, |r| r.status),
-                    f.class.class.as_str(),
+                    Some(f.class.class.into()),
                     &f.class.reason,
                     started,
                 );
@@ -143,7 +144,7 @@ impl<'a> Loop<'a> {
         let status = up.status_code();
         match respond::pass_through(up, key, &s.raw, self.out, &s.env, &mut s.x).await? {
             Some(resp) => {
-                record(s, key, status, "", "", started);
+                record(s, key, status, None, "", started);
                 // Earlier attempts' failures stay in `attempts`; the request succeeded.
                 s.x.upstream_class = None;
                 s.x.record.key_id = Some(key.id);
@@ -154,7 +155,7 @@ impl<'a> Loop<'a> {
                 Ok(Ok(resp))
             }
             None => {
-                record(s, key, status, "empty_reply", "empty_reply", started);
+                record(s, key, status, Some(ErrorClass::EmptyReply), "empty_reply", started);
                 Ok(Err(Failure::empty_reply()))
             }
         }
@@ -170,8 +171,7 @@ impl<'a> Loop<'a> {
             attempt: n,
             allowed: self.allowed,
         });
-        s.x.upstream_class =
-            Some(if f.empty_reply { "empty_reply".into() } else { f.class.class.as_str().to_string() });
+        s.x.upstream_class = Some(if f.empty_reply { ErrorClass::EmptyReply } else { f.class.class.into() });
         self.penalise(s, key, decision.penalty, f).await;
         if let Next::Retry { avoid_project: true, .. } = decision.next {
             self.avoid_project = key.project.clone().or(self.avoid_project.take());
@@ -239,13 +239,13 @@ fn give_up(s: &mut Session, last: Option<Failure>, free_at: Option<u64>) -> Resu
     }
 }
 
-fn record(s: &mut Session, key: &PoolKey, status: u16, class: &str, reason: &str, started: u64) {
+fn record(s: &mut Session, key: &PoolKey, status: u16, class: Option<ErrorClass>, reason: &str, started: u64) {
     let latency_ms = clock::now_ms(&s.env).saturating_sub(started);
     s.x.record.attempts.push(AttemptLog {
         key_id: key.id,
         key_masked: mask_key(&key.key),
         status,
-        class: class.to_string(),
+        class,
         reason: reason.to_string(),
         latency_ms,
     });

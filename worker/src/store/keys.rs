@@ -3,6 +3,7 @@
 use super::sql::{num, opt_num, opt_text};
 use poise_core::admin::keys::{key_hash, mask_key};
 use poise_core::api::keys::{KeyEvent, KeyView};
+use poise_core::vocab::{CheckOutcome, KeyEventKind};
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -73,7 +74,7 @@ impl From<KeyRow> for KeyView {
             updated_at: r.updated_at as u64,
             last_used_at: r.last_used_at.map(|v| v as u64),
             last_checked_at: r.last_checked_at.map(|v| v as u64),
-            last_check_result: r.last_check_result,
+            last_check_result: r.last_check_result.as_deref().and_then(CheckOutcome::parse),
             rpm_cap: r.rpm_cap.map(|v| v as u32),
             group: r.group_name,
             tier: r.tier,
@@ -188,13 +189,13 @@ pub fn event_stmt(
     db: &D1Database,
     key_id: Option<i64>,
     now: u64,
-    kind: &str,
+    kind: KeyEventKind,
     cause: &str,
     message: &str,
     actor: &str,
 ) -> worker::Result<D1PreparedStatement> {
     db.prepare("INSERT INTO key_events (key_id, at, kind, cause, message, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-        .bind(&[opt_num(key_id), num(now as i64), kind.into(), cause.into(), message.into(), actor.into()])
+        .bind(&[opt_num(key_id), num(now as i64), kind.as_str().into(), cause.into(), message.into(), actor.into()])
 }
 
 #[derive(Deserialize)]
@@ -231,16 +232,19 @@ pub async fn recent_events(db: &D1Database, limit: u32) -> worker::Result<Vec<Ke
     Ok(to_events(rows))
 }
 
+/// Rows whose kind this version does not know (written by another version) are left out.
 fn to_events(rows: Vec<EventRow>) -> Vec<KeyEvent> {
     rows.into_iter()
-        .map(|r| KeyEvent {
-            id: r.id,
-            key_id: r.key_id,
-            at: r.at as u64,
-            kind: r.kind,
-            cause: r.cause,
-            message: r.message,
-            actor: r.actor,
+        .filter_map(|r| {
+            Some(KeyEvent {
+                id: r.id,
+                key_id: r.key_id,
+                at: r.at as u64,
+                kind: KeyEventKind::parse(&r.kind)?,
+                cause: r.cause,
+                message: r.message,
+                actor: r.actor,
+            })
         })
         .collect()
 }
@@ -265,13 +269,13 @@ pub fn event_if_changed_stmt(
     db: &D1Database,
     key_id: i64,
     now: u64,
-    kind: &str,
+    kind: KeyEventKind,
     cause: &str,
     message: &str,
     actor: &str,
 ) -> worker::Result<D1PreparedStatement> {
     db.prepare("INSERT INTO key_events (key_id, at, kind, cause, message, actor) SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE changes() > 0")
-        .bind(&[num(key_id), num(now as i64), kind.into(), cause.into(), message.into(), actor.into()])
+        .bind(&[num(key_id), num(now as i64), kind.as_str().into(), cause.into(), message.into(), actor.into()])
 }
 
 /// Disables a key the upstream called dead, with its reason, and records `auto_disabled`
@@ -287,7 +291,7 @@ pub fn auto_disable_stmts(
     Ok(vec![
         db.prepare("UPDATE pool_keys SET status = 'disabled', disabled_reason = ?1, updated_at = ?2 WHERE id = ?3 AND status = 'active'")
             .bind(&[reason.into(), num(now as i64), num(key_id)])?,
-        event_if_changed_stmt(db, key_id, now, "auto_disabled", reason, message, actor)?,
+        event_if_changed_stmt(db, key_id, now, KeyEventKind::AutoDisabled, reason, message, actor)?,
     ])
 }
 

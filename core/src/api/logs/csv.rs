@@ -2,6 +2,7 @@
 
 use super::LogEntry;
 use crate::stats;
+use crate::vocab::ErrorClass;
 
 /// Column names of the CSV export, in order.
 pub const CSV_COLUMNS: &[&str] = &[
@@ -53,7 +54,7 @@ pub fn csv_row(e: &LogEntry, attempts_json: &str) -> String {
         text(&e.path),
         e.stream.to_string(),
         e.status.to_string(),
-        text(&e.error_class),
+        e.error_class.map_or("", ErrorClass::as_str).to_string(),
         e.ttfb_ms.to_string(),
         e.total_ms.to_string(),
         e.attempt_count.to_string(),

@@ -15,6 +15,7 @@ pub use series::{counter_points, latency_points, LATENCY_SAMPLE_CAP};
 
 use crate::log::AttemptLog;
 use crate::stats::{self, Resolution, DAY_MS, ROLLUP_RETENTION_DAYS};
+use crate::vocab::ErrorClass;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -54,8 +55,9 @@ pub struct LogEntry {
     pub stream: bool,
     /// Final status returned to the client.
     pub status: u16,
-    /// Failure class of the final answer; empty for a success.
-    pub error_class: String,
+    /// Failure class of the final answer; `None` (`""` on the wire) for a success.
+    #[serde(with = "crate::vocab::error_class_or_empty")]
+    pub error_class: Option<ErrorClass>,
     pub ttfb_ms: u64,
     pub total_ms: u64,
     pub attempt_count: u32,
@@ -164,7 +166,7 @@ pub struct LogFilter {
     pub key_id: Option<i64>,
     pub model: Option<String>,
     pub status: Option<StatusFilter>,
-    pub error_class: Option<String>,
+    pub error_class: Option<ErrorClass>,
     pub stream: Option<bool>,
     pub route: Option<String>,
     pub request_id: Option<String>,

@@ -91,11 +91,7 @@ pub fn parse_log_query(pairs: &[(String, String)], export: bool) -> Result<LogQu
                 StatusFilter::parse(v).ok_or_else(|| "must be 1xx–5xx or a status code".into())
             }),
             "error_class" => set(&mut f.error_class, v, |v| {
-                if v.len() <= 64 && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-                    Ok(v.to_string())
-                } else {
-                    Err("must be an error class such as quota_minute".into())
-                }
+                ErrorClass::parse(v).ok_or_else(|| "must be an error class such as quota_minute".into())
             }),
             "stream" => set(&mut f.stream, v, |v| match v {
                 "true" => Ok(true),
@@ -232,6 +228,9 @@ mod tests {
         assert_eq!(lq.filter.status, Some(StatusFilter::Class(4)));
         assert_eq!(lq.filter.model.as_deref(), Some("gemini-2.5-flash"));
         assert_eq!(lq.filter.stream, Some(true));
+        assert_eq!(lq.filter.error_class, Some(ErrorClass::QuotaMinute));
+        let empty = parse_log_query(&q("error_class=empty_reply"), false).unwrap();
+        assert_eq!(empty.filter.error_class, Some(ErrorClass::EmptyReply));
         // Empty values are "not given".
         assert_eq!(parse_log_query(&q("model=&status="), false).unwrap().filter, LogFilter::default());
         assert_eq!(parse_log_query(&q(""), true).unwrap().limit, EXPORT_MAX_ROWS);

@@ -3,6 +3,7 @@
 use crate::store::sql::{num, Where};
 use poise_core::api::logs::{Cursor, LogDetail, LogEntry, LogFilter, LogHealth};
 use poise_core::log::AttemptLog;
+use poise_core::vocab::ErrorClass;
 use serde::Deserialize;
 use worker::D1Database;
 
@@ -98,7 +99,8 @@ impl EntryRow {
             path: self.path.clone(),
             stream: self.stream == 1,
             status: self.status.clamp(0, 999) as u16,
-            error_class: self.error_class.clone(),
+            // "" (success) and a class this version does not know both read as none.
+            error_class: ErrorClass::parse(&self.error_class),
             ttfb_ms: u(self.ttfb_ms),
             total_ms: u(self.total_ms),
             attempt_count: self.attempt_count.clamp(0, i64::from(u32::MAX)) as u32,

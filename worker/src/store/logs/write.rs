@@ -5,6 +5,7 @@
 use crate::store::sql::{num, opt_num, opt_text};
 use poise_core::log::LogRecord;
 use poise_core::stats;
+use poise_core::vocab::ErrorClass;
 use worker::{console_error, D1Database, D1PreparedStatement, Env};
 
 /// Records per D1 batch in `write` (two statements each).
@@ -43,7 +44,7 @@ fn insert_stmt(db: &D1Database, r: &LogRecord) -> worker::Result<D1PreparedState
         r.path.as_str().into(),
         num(r.stream),
         num(r.status),
-        r.error_class.as_str().into(),
+        r.error_class.map_or("", ErrorClass::as_str).into(),
         num(r.ttfb_ms),
         num(r.total_ms),
         attempts.into(),
