@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod groups;
+pub mod key_list;
 pub mod keys;
 pub mod logs;
 pub mod routes;

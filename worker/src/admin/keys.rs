@@ -4,118 +4,26 @@
 use super::groups;
 use super::request::{Call, Reply};
 use crate::error::OrInternal;
-use crate::store::keys::{self as q, KeyRow, VIEW_COLUMNS};
-use crate::store::sql::{num, opt_text};
+use crate::store::keys as q;
+use crate::store::sql::changes;
 use crate::{clock, store};
 use poise_core::admin::keys::{extract_keys, looks_like_key};
 use poise_core::api::error::ApiError;
-use poise_core::api::groups::{validate_group_name, validate_tier, validate_weight};
+use poise_core::api::groups::validate_weight;
+use poise_core::api::key_list::parse_key_list_query;
 use poise_core::api::keys::*;
 use poise_core::api::Page;
 use poise_core::vocab::{BulkAction, KeyEventKind};
-use serde::Deserialize;
 use std::collections::BTreeMap;
-use wasm_bindgen::JsValue;
 
-/// Largest page of `GET /keys`.
-const MAX_PER_PAGE: u32 = 500;
 /// Largest bulk action.
 const MAX_BULK: usize = 5000;
 
 pub async fn list(c: Call<'_>) -> Result<Reply, ApiError> {
-    let url = c.req.url().map_err(|_| ApiError::BadRequest("bad URL".into()))?;
-    let mut fields = BTreeMap::new();
-    let mut filters = Vec::new();
-    let mut binds: Vec<JsValue> = Vec::new();
-    let (mut sort, mut order, mut page, mut per_page) = ("id", "desc", 1u32, 50u32);
-    for (k, v) in url.query_pairs() {
-        let mut bad = |m: &str| {
-            fields.insert(k.to_string(), m.to_string());
-        };
-        match k.as_ref() {
-            "q" if !v.is_empty() => {
-                let like = format!("%{}%", v.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-                binds.push(like.clone().into());
-                binds.push(like.into());
-                binds.push(v.to_string().into());
-                let n = binds.len();
-                filters.push(format!(
-                    "(note LIKE ?{} ESCAPE '\\' OR key_masked LIKE ?{} ESCAPE '\\' OR CAST(id AS TEXT) = ?{} OR project = ?{})",
-                    n - 2, n - 1, n, n
-                ));
-            }
-            "q" => {}
-            "status" => match v.as_ref() {
-                "active" | "disabled" => {
-                    binds.push(v.to_string().into());
-                    filters.push(format!("status = ?{}", binds.len()));
-                }
-                _ => bad("must be active or disabled"),
-            },
-            "group" | "tier" => match if k == "group" { validate_group_name(&v) } else { validate_tier(&v) } {
-                Ok(()) => {
-                    binds.push(v.to_string().into());
-                    let column = if k == "group" { "group_name" } else { "tier" };
-                    filters.push(format!("{column} = ?{}", binds.len()));
-                }
-                Err(m) => bad(m),
-            },
-            "enabled" => match v.as_ref() {
-                "true" | "false" => {
-                    binds.push(num(i64::from(v == "true")));
-                    filters.push(format!("enabled = ?{}", binds.len()));
-                }
-                _ => bad("must be true or false"),
-            },
-            "sort" => match v.as_ref() {
-                "id" => sort = "id",
-                "created_at" => sort = "created_at",
-                "last_used_at" => sort = "last_used_at",
-                "note" => sort = "note",
-                _ => bad("must be id, created_at, last_used_at or note"),
-            },
-            "order" => match v.as_ref() {
-                "asc" => order = "asc",
-                "desc" => order = "desc",
-                _ => bad("must be asc or desc"),
-            },
-            "page" => match v.parse::<u32>() {
-                Ok(n) if n >= 1 => page = n,
-                _ => bad("must be a whole number ≥ 1"),
-            },
-            "per_page" => match v.parse::<u32>() {
-                Ok(n) if (1..=MAX_PER_PAGE).contains(&n) => per_page = n,
-                _ => bad("must be a whole number from 1 to 500"),
-            },
-            _ => bad("unknown parameter"),
-        }
-    }
-    if !fields.is_empty() {
-        return Err(ApiError::Validation(fields));
-    }
-    let filter = if filters.is_empty() { String::new() } else { format!("WHERE {}", filters.join(" AND ")) };
+    let lq = parse_key_list_query(&c.query_pairs()?).map_err(ApiError::Validation)?;
     let db = store::db(c.env).or_internal("d1")?;
-    let count = db.prepare(format!("SELECT COUNT(*) AS n FROM pool_keys {filter}")).bind(&binds).or_internal("bind")?;
-    let mut page_binds = binds.clone();
-    page_binds.push(num(per_page));
-    page_binds.push(num(i64::from(page - 1) * i64::from(per_page)));
-    let n = page_binds.len();
-    let rows = db
-        .prepare(format!(
-            "SELECT {VIEW_COLUMNS} FROM pool_keys {filter} ORDER BY {sort} {order}, id {order} LIMIT ?{} OFFSET ?{}",
-            n - 1,
-            n
-        ))
-        .bind(&page_binds)
-        .or_internal("bind")?;
-    let results = db.batch(vec![count, rows]).await.or_internal("list keys")?;
-    #[derive(Deserialize)]
-    struct Count {
-        n: f64,
-    }
-    let total = results[0].results::<Count>().or_internal("count")?.first().map_or(0, |c| c.n as u64);
-    let items = results[1].results::<KeyRow>().or_internal("rows")?.into_iter().map(KeyView::from).collect();
-    Reply::json(200, &Page { items, total, page, per_page })
+    let (items, total) = q::list(&db, &lq).await.or_internal("list keys")?;
+    Reply::json(200, &Page { items, total, page: lq.page, per_page: lq.per_page })
 }
 
 fn check_labels(note: Option<&str>, project: Option<&str>) -> Result<(), ApiError> {
@@ -197,7 +105,7 @@ pub async fn import(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let mut added = 0u32;
     if !stmts.is_empty() {
         for r in db.batch(stmts).await.or_internal("import")?.iter().take(inserts) {
-            added += r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0) as u32;
+            added += changes(r) as u32;
         }
     }
     let duplicate = (found.keys.len() as u32 - added) + found.duplicates as u32;
@@ -209,38 +117,21 @@ pub async fn import(mut c: Call<'_>) -> Result<Reply, ApiError> {
 pub async fn export(mut c: Call<'_>) -> Result<Reply, ApiError> {
     let body: poise_core::api::auth::ConfirmRequest = c.json().await?;
     super::accounts::confirm_password(&c, Some(&body.password), "password").await?;
-    #[derive(Deserialize)]
-    struct Row {
-        id: i64,
-        key: String,
-        note: String,
-        project: Option<String>,
-        enabled: i64,
-    }
     let db = store::db(c.env).or_internal("d1")?;
-    let rows: Vec<Row> = db
-        .prepare("SELECT id, key, note, project, enabled FROM pool_keys ORDER BY id")
-        .all()
-        .await
-        .and_then(|r| r.results())
-        .or_internal("export")?;
+    let keys = q::export(&db).await.or_internal("export")?;
     q::event_stmt(
         &db,
         None,
         clock::now_ms(c.env),
         KeyEventKind::Exported,
         "",
-        &format!("{} keys exported", rows.len()),
+        &format!("{} keys exported", keys.len()),
         &c.actor(),
     )
     .or_internal("bind")?
     .run()
     .await
     .or_internal("event")?;
-    let keys: Vec<ExportedKey> = rows
-        .into_iter()
-        .map(|r| ExportedKey { id: r.id, key: r.key, note: r.note, project: r.project, enabled: r.enabled == 1 })
-        .collect();
     let details = serde_json::json!({"count": keys.len()});
     Ok(Reply::json(200, &keys)?.audited(None, details))
 }
@@ -273,43 +164,19 @@ pub async fn update(mut c: Call<'_>) -> Result<Reply, ApiError> {
             Some((g, if keep { before.tier.clone() } else { first }))
         }
     };
+    if body.rpm_cap.flatten().is_some_and(|c| c > 100_000) {
+        return Err(ApiError::field("rpm_cap", "must be 0 to 100000"));
+    }
     let now = clock::now_ms(c.env);
-    let mut sets = vec!["updated_at = ?1".to_string()];
-    let mut binds: Vec<JsValue> = vec![num(now as i64)];
-    if let Some(note) = &body.note {
-        binds.push(note.as_str().into());
-        sets.push(format!("note = ?{}", binds.len()));
-    }
-    if let Some(enabled) = body.enabled {
-        binds.push(num(i64::from(enabled)));
-        sets.push(format!("enabled = ?{}", binds.len()));
-    }
-    if let Some(project) = project {
-        binds.push(opt_text(project));
-        sets.push(format!("project = ?{}", binds.len()));
-    }
-    if let Some(cap) = body.rpm_cap {
-        if cap.is_some_and(|c| c > 100_000) {
-            return Err(ApiError::field("rpm_cap", "must be 0 to 100000"));
-        }
-        binds.push(cap.map_or(JsValue::NULL, num));
-        sets.push(format!("rpm_cap = ?{}", binds.len()));
-    }
-    if let Some((group, tier)) = &placed {
-        binds.push(group.as_str().into());
-        sets.push(format!("group_name = ?{}", binds.len()));
-        binds.push(tier.as_str().into());
-        sets.push(format!("tier = ?{}", binds.len()));
-    }
-    if let Some(weight) = body.weight {
-        binds.push(num(weight));
-        sets.push(format!("weight = ?{}", binds.len()));
-    }
-    binds.push(num(id));
-    let mut stmts = vec![db
-        .prepare(format!("UPDATE pool_keys SET {} WHERE id = ?{}", sets.join(", "), binds.len()))
-        .bind(&binds)
-        .or_internal("bind")?];
+    let changes = q::KeyChanges {
+        note: body.note.as_deref(),
+        enabled: body.enabled,
+        project,
+        rpm_cap: body.rpm_cap,
+        placement: placed.as_ref().map(|(g, t)| (g.as_str(), t.as_str())),
+        weight: body.weight,
+    };
+    let mut stmts = vec![q::update_stmt(&db, id, &changes, now).or_internal("bind")?];
     if let Some(enabled) = body.enabled.filter(|e| *e != before.enabled) {
         let kind = if enabled { KeyEventKind::Enabled } else { KeyEventKind::Disabled };
         stmts.push(q::event_stmt(&db, Some(id), now, kind, "admin", "", &c.actor()).or_internal("bind")?);
@@ -353,15 +220,12 @@ pub async fn bulk(mut c: Call<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::json(200, &BulkResult { affected })?.audited(None, details))
 }
 
-/// A move's target: group, explicit tier, the group's tier order.
-type MoveTarget = (String, Option<String>, Vec<String>);
-
 /// Applies one action to many keys in one transaction, with an audit event per key changed.
 async fn apply_bulk(
     c: &Call<'_>,
     ids: &[i64],
     action: BulkAction,
-    target: Option<&MoveTarget>,
+    target: Option<&q::MoveTarget>,
 ) -> Result<u32, ApiError> {
     let db = store::db(c.env).or_internal("d1")?;
     let now = clock::now_ms(c.env);
@@ -370,40 +234,13 @@ async fn apply_bulk(
     for chunk in ids.chunks(40) {
         let mut stmts = Vec::new();
         for id in chunk {
-            let (change, kind, message) = match (action, target) {
-                (BulkAction::Enable, _) => (
-                    db.prepare("UPDATE pool_keys SET enabled = 1, updated_at = ?2 WHERE id = ?1 AND enabled = 0")
-                        .bind(&[num(*id), num(now as i64)]),
-                    KeyEventKind::Enabled,
-                    String::new(),
-                ),
-                (BulkAction::Disable, _) => (
-                    db.prepare("UPDATE pool_keys SET enabled = 0, updated_at = ?2 WHERE id = ?1 AND enabled = 1")
-                        .bind(&[num(*id), num(now as i64)]),
-                    KeyEventKind::Disabled,
-                    String::new(),
-                ),
-                (BulkAction::Delete, _) => (
-                    db.prepare("DELETE FROM pool_keys WHERE id = ?1").bind(&[num(*id)]),
-                    KeyEventKind::Deleted,
-                    String::new(),
-                ),
-                (BulkAction::MoveToGroup, Some((group, tier, tiers))) => (
-                    q::move_stmt(&db, *id, group, tier.as_deref(), tiers, now),
-                    KeyEventKind::Moved,
-                    format!("to group {group}"),
-                ),
-                (BulkAction::MoveToGroup, None) => return Err(ApiError::Internal),
-            };
-            stmts.push(change.or_internal("bind")?);
+            let (change, kind) = q::bulk_stmt(&db, *id, action, target, now).or_internal("bind")?;
+            let message = target.map_or_else(String::new, |(group, _, _)| format!("to group {group}"));
+            stmts.push(change);
             stmts.push(q::event_if_changed_stmt(&db, *id, now, kind, "admin", &message, &actor).or_internal("bind")?);
         }
         let results = db.batch(stmts).await.or_internal("bulk")?;
-        affected += results
-            .iter()
-            .step_by(2)
-            .map(|r| r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0) as u32)
-            .sum::<u32>();
+        affected += results.iter().step_by(2).map(|r| changes(r) as u32).sum::<u32>();
     }
     Ok(affected)
 }

@@ -13,13 +13,8 @@ use worker::{console_error, Env};
 const EXPORT_PAGE: u32 = 1000;
 
 /// The decoded query string.
-pub(super) fn query_pairs(c: &Call<'_>) -> Result<Vec<(String, String)>, ApiError> {
-    let url = c.req.url().map_err(|_| ApiError::BadRequest("bad URL".into()))?;
-    Ok(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
-}
-
 pub async fn list(c: Call<'_>) -> Result<Reply, ApiError> {
-    let lq = parse_log_query(&query_pairs(&c)?, false).map_err(ApiError::Validation)?;
+    let lq = parse_log_query(&c.query_pairs()?, false).map_err(ApiError::Validation)?;
     let db = store::db(c.env).or_internal("d1")?;
     let (rows, next) = q::page(&db, &lq.filter, lq.cursor, lq.limit, false).await.or_internal("log page")?;
     let items = rows.into_iter().map(|r| r.entry).collect();
@@ -50,7 +45,7 @@ struct Export {
 /// `text/csv` with a header line, newest first, up to `limit` (default and most 100,000)
 /// rows, fetched `EXPORT_PAGE` at a time while the body is sent.
 pub async fn export(c: Call<'_>) -> Result<Reply, ApiError> {
-    let lq = parse_log_query(&query_pairs(&c)?, true).map_err(ApiError::Validation)?;
+    let lq = parse_log_query(&c.query_pairs()?, true).map_err(ApiError::Validation)?;
     // Fail before the 200 if the database is not there at all.
     store::db(c.env).or_internal("d1")?;
     let start = Export { env: c.env.clone(), filter: lq.filter, cursor: None, left: lq.limit, header_sent: false };

@@ -39,6 +39,12 @@ impl Call<'_> {
         self.params.get(i).and_then(|s| s.parse::<i64>().ok()).filter(|n| *n > 0).ok_or(ApiError::NotFound)
     }
 
+    /// The decoded query string, in order.
+    pub fn query_pairs(&self) -> Result<Vec<(String, String)>, ApiError> {
+        let url = self.req.url().map_err(|_| ApiError::BadRequest("bad URL".into()))?;
+        Ok(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+    }
+
     /// Reads and strictly decodes a JSON body.
     pub async fn json<T: DeserializeOwned>(&mut self) -> Result<T, ApiError> {
         let ct = self.req.headers().get("content-type").ok().flatten().unwrap_or_default();

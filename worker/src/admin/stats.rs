@@ -1,7 +1,6 @@
 //! `/api/v1/stats`: time series (minute buckets and latency from raw rows, hour and day
 //! buckets from the hourly rollups) and per-key, per-token or per-model totals (rollups).
 
-use super::logs::query_pairs;
 use super::request::{Call, Reply};
 use crate::error::OrInternal;
 use crate::{clock, store, store::logs as q};
@@ -11,7 +10,7 @@ use poise_core::api::logs::{
 };
 
 pub async fn series(c: Call<'_>) -> Result<Reply, ApiError> {
-    let sq = parse_series_query(&query_pairs(&c)?, clock::now_ms(c.env)).map_err(ApiError::Validation)?;
+    let sq = parse_series_query(&c.query_pairs()?, clock::now_ms(c.env)).map_err(ApiError::Validation)?;
     let db = store::db(c.env).or_internal("d1")?;
     let (points, sampled_every) = match sq.metric {
         Metric::Latency => {
@@ -37,7 +36,7 @@ pub async fn series(c: Call<'_>) -> Result<Reply, ApiError> {
 }
 
 pub async fn totals(c: Call<'_>) -> Result<Reply, ApiError> {
-    let tq = parse_totals_query(&query_pairs(&c)?, clock::now_ms(c.env)).map_err(ApiError::Validation)?;
+    let tq = parse_totals_query(&c.query_pairs()?, clock::now_ms(c.env)).map_err(ApiError::Validation)?;
     let db = store::db(c.env).or_internal("d1")?;
     let (groups, overall) = q::totals(&db, &tq).await.or_internal("totals")?;
     Reply::json(200, &Totals { by: tq.by.as_str().into(), from: tq.from, to: tq.to, overall, groups })

@@ -1,10 +1,12 @@
 //! Queries on `pool_keys` and `key_events`.
 
-use super::sql::{num, opt_num, opt_text};
+use super::sql::{num, opt_num, opt_text, Where};
 use poise_core::admin::keys::{key_hash, mask_key};
-use poise_core::api::keys::{KeyEvent, KeyView};
-use poise_core::vocab::{CheckOutcome, KeyEventKind};
+use poise_core::api::key_list::{like_contains, KeyListQuery};
+use poise_core::api::keys::{ExportedKey, KeyEvent, KeyView};
+use poise_core::vocab::{BulkAction, CheckOutcome, KeyEventKind};
 use serde::Deserialize;
+use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
 /// A usable pool key as the proxy needs it.
@@ -307,3 +309,146 @@ pub async fn pool_alert(db: &D1Database, kind: &str, message: &str, now: u64) ->
     .await
     .map(|_| ())
 }
+
+/// A page of `GET /keys` and the number of keys matching its filters (one D1 batch).
+pub async fn list(db: &D1Database, lq: &KeyListQuery) -> worker::Result<(Vec<KeyView>, u64)> {
+    let mut w = Where::default();
+    if let Some(q) = &lq.q {
+        let like = like_contains(q);
+        w.add_each(
+            "(note LIKE {} ESCAPE '\\' OR key_masked LIKE {} ESCAPE '\\' OR CAST(id AS TEXT) = {} OR project = {})",
+            vec![like.as_str().into(), like.as_str().into(), q.as_str().into(), q.as_str().into()],
+        );
+    }
+    if let Some(status) = lq.status {
+        w.add("status = {}", status.as_str().into());
+    }
+    if let Some(enabled) = lq.enabled {
+        w.add("enabled = {}", num(enabled));
+    }
+    if let Some(group) = &lq.group {
+        w.add("group_name = {}", group.as_str().into());
+    }
+    if let Some(tier) = &lq.tier {
+        w.add("tier = {}", tier.as_str().into());
+    }
+    let count = db.prepare(format!("SELECT COUNT(*) AS n FROM pool_keys {}", w.sql())).bind(&w.binds)?;
+    let filter = w.sql();
+    let (limit, offset) = (w.bind(num(lq.per_page)), w.bind(num(lq.offset())));
+    let (sort, order) = (lq.sort.column(), if lq.descending { "DESC" } else { "ASC" });
+    let rows = db
+        .prepare(format!(
+            "SELECT {VIEW_COLUMNS} FROM pool_keys {filter} ORDER BY {sort} {order}, id {order} LIMIT {limit} OFFSET {offset}"
+        ))
+        .bind(&w.binds)?;
+    let results = db.batch(vec![count, rows]).await?;
+    #[derive(Deserialize)]
+    struct Count {
+        n: f64,
+    }
+    let total = results[0].results::<Count>()?.first().map_or(0, |c| c.n as u64);
+    Ok((results[1].results::<KeyRow>()?.into_iter().map(KeyView::from).collect(), total))
+}
+
+/// Every key, whole, for the export.
+pub async fn export(db: &D1Database) -> worker::Result<Vec<ExportedKey>> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: i64,
+        key: String,
+        note: String,
+        project: Option<String>,
+        enabled: i64,
+    }
+    let rows: Vec<Row> =
+        db.prepare("SELECT id, key, note, project, enabled FROM pool_keys ORDER BY id").all().await?.results()?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ExportedKey { id: r.id, key: r.key, note: r.note, project: r.project, enabled: r.enabled == 1 })
+        .collect())
+}
+
+/// The fields `PATCH /keys/{id}` changes; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct KeyChanges<'a> {
+    pub note: Option<&'a str>,
+    pub enabled: Option<bool>,
+    /// `Some(None)` clears the project label.
+    pub project: Option<Option<&'a str>>,
+    /// `Some(None)` returns the key to the config's default cap.
+    pub rpm_cap: Option<Option<u32>>,
+    /// New group and tier (already validated against the group's tiers).
+    pub placement: Option<(&'a str, &'a str)>,
+    pub weight: Option<u32>,
+}
+
+/// Statement applying `changes` to one key (and stamping `updated_at`).
+pub fn update_stmt(
+    db: &D1Database,
+    id: i64,
+    changes: &KeyChanges<'_>,
+    now: u64,
+) -> worker::Result<D1PreparedStatement> {
+    let mut sets = vec!["updated_at = ?1".to_string()];
+    let mut binds = vec![num(now)];
+    let mut set = |column: &str, value: JsValue| {
+        binds.push(value);
+        sets.push(format!("{column} = ?{}", binds.len()));
+    };
+    if let Some(note) = changes.note {
+        set("note", note.into());
+    }
+    if let Some(enabled) = changes.enabled {
+        set("enabled", num(enabled));
+    }
+    if let Some(project) = changes.project {
+        set("project", opt_text(project));
+    }
+    if let Some(cap) = changes.rpm_cap {
+        set("rpm_cap", opt_num(cap));
+    }
+    if let Some((group, tier)) = changes.placement {
+        set("group_name", group.into());
+        set("tier", tier.into());
+    }
+    if let Some(weight) = changes.weight {
+        set("weight", num(weight));
+    }
+    binds.push(num(id));
+    db.prepare(format!("UPDATE pool_keys SET {} WHERE id = ?{}", sets.join(", "), binds.len())).bind(&binds)
+}
+
+/// Statement applying a bulk action to one key (a no-op when it changes nothing), and the
+/// audit event kind to record when it did.
+pub fn bulk_stmt(
+    db: &D1Database,
+    id: i64,
+    action: BulkAction,
+    target: Option<&MoveTarget>,
+    now: u64,
+) -> worker::Result<(D1PreparedStatement, KeyEventKind)> {
+    Ok(match (action, target) {
+        (BulkAction::Enable, _) => (
+            db.prepare("UPDATE pool_keys SET enabled = 1, updated_at = ?2 WHERE id = ?1 AND enabled = 0")
+                .bind(&[num(id), num(now)])?,
+            KeyEventKind::Enabled,
+        ),
+        (BulkAction::Disable, _) => (
+            db.prepare("UPDATE pool_keys SET enabled = 0, updated_at = ?2 WHERE id = ?1 AND enabled = 1")
+                .bind(&[num(id), num(now)])?,
+            KeyEventKind::Disabled,
+        ),
+        (BulkAction::Delete, _) => {
+            (db.prepare("DELETE FROM pool_keys WHERE id = ?1").bind(&[num(id)])?, KeyEventKind::Deleted)
+        }
+        (BulkAction::MoveToGroup, Some((group, tier, tiers))) => {
+            (move_stmt(db, id, group, tier.as_deref(), tiers, now)?, KeyEventKind::Moved)
+        }
+        (BulkAction::MoveToGroup, None) => {
+            return Err(worker::Error::RustError("move_to_group without a target group".into()))
+        }
+    })
+}
+
+/// A move's target: group, explicit tier, the group's tier order.
+pub type MoveTarget = (String, Option<String>, Vec<String>);
