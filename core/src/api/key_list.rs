@@ -167,16 +167,7 @@ pub fn parse_key_list_query(pairs: &[(String, String)]) -> Result<KeyListQuery, 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn q(s: &str) -> Vec<(String, String)> {
-        s.split('&')
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                (k.to_string(), v.to_string())
-            })
-            .collect()
-    }
+    use crate::api::query_pairs as q;
 
     #[test]
     fn defaults_and_values() {

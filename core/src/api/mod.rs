@@ -34,3 +34,15 @@ pub struct ConfigView {
     /// Fields an admin has set.
     pub overridden: Vec<String>,
 }
+
+/// `a=1&b=` as decoded query pairs, for the query-parsing tests (no percent-decoding).
+#[cfg(test)]
+pub(crate) fn query_pairs(s: &str) -> Vec<(String, String)> {
+    s.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}

@@ -206,16 +206,8 @@ pub fn parse_totals_query(pairs: &[(String, String)], now_ms: u64) -> Result<Tot
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::query_pairs as q;
 
-    fn q(s: &str) -> Vec<(String, String)> {
-        s.split('&')
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                (k.to_string(), v.to_string())
-            })
-            .collect()
-    }
     #[test]
     fn log_query_defaults_and_values() {
         let lq = parse_log_query(&q(""), false).unwrap();
