@@ -2,29 +2,30 @@
 //! pasted text, export (download only), enable/disable/delete/check one or a selection, and
 //! check the whole pool in the background with a progress bar.
 
-use crate::app::Route;
-use crate::components::dialog::{Confirm, Dialog};
-use crate::components::field::{bind, server_error, Field, Select};
-use crate::components::layout::NavLink;
+use crate::components::dialog::Confirm;
+use crate::components::field::{Field, Select};
 use crate::components::pagination::Pagination;
 use crate::components::progress::Progress;
 use crate::components::status::{Empty, ErrorBanner, Loading};
 use crate::components::table::{SortHeader, TableWrap};
-use crate::hooks::{use_prefs, use_resource, use_strings, use_toast};
-use crate::i18n::{check_label, error_text, fill, reason_label, Strings};
-use crate::services::{api, download, ApiClientError};
-use crate::state::keys::{parse_rpm, EnabledFilter, KeysAction, KeysState, Order, SortField, StatusFilter, PAGE_SIZES};
-use crate::util::fmt_opt_time;
+use crate::hooks::{use_resource, use_strings, use_toast};
+use crate::i18n::{check_label, error_text, fill};
+use crate::services::api;
+use crate::state::keys::{EnabledFilter, KeysAction, KeysState, Order, SortField, StatusFilter, PAGE_SIZES};
 use gloo_timers::callback::Timeout;
 use gloo_timers::future::TimeoutFuture;
-use poise_core::api::keys::{
-    BulkAction, BulkRequest, CheckJob, CreateKeyRequest, ImportRequest, ImportResult, KeyView, StartChecksRequest,
-    UpdateKeyRequest,
-};
+use poise_core::api::keys::{BulkRequest, CheckJob, StartChecksRequest, UpdateKeyRequest};
+use poise_core::vocab::BulkAction;
 use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
+
+mod dialogs;
+mod row;
+
+use dialogs::{AddKeyDialog, ExportDialog, ImportDialog};
+use row::KeyRow;
 
 /// How often a running check job is polled.
 const POLL_MS: u32 = 500;
@@ -41,22 +42,9 @@ enum Open {
     ConfirmDelete(Vec<i64>),
 }
 
-fn status_badge(s: &'static Strings, k: &KeyView) -> Html {
-    if !k.enabled {
-        html! { <span class="badge muted">{ s.key_off }</span> }
-    } else if k.status == "active" {
-        html! { <span class="badge ok">{ s.status_active }</span> }
-    } else {
-        let raw = k.disabled_reason.clone().unwrap_or_default();
-        let reason = if raw.is_empty() { s.reason_unknown } else { reason_label(s, &raw) }.to_string();
-        html! { <span class="badge bad" title={raw}>{ s.status_disabled }{ " · " }{ reason }</span> }
-    }
-}
-
 #[component]
 pub fn KeysPage() -> Html {
     let s = use_strings();
-    let lang = use_prefs().lang;
     let toast = use_toast();
     let state = use_reducer(KeysState::default);
     let list = use_resource(state.query.clone(), |q| async move { api::list_keys(&q.to_query()).await });
@@ -199,6 +187,14 @@ pub fn KeysPage() -> Html {
             });
         })
     };
+    let on_toggle = {
+        let d = state.dispatcher();
+        Callback::from(move |id: i64| d.dispatch(KeysAction::Toggle(id)))
+    };
+    let on_delete = {
+        let open = open.clone();
+        Callback::from(move |id: i64| open.set(Open::ConfirmDelete(vec![id])))
+    };
 
     let selection: Vec<i64> = state.selection.iter().copied().collect();
     let page_ids: Vec<i64> = list.data.as_ref().map(|p| p.items.iter().map(|k| k.id).collect()).unwrap_or_default();
@@ -291,7 +287,9 @@ pub fn KeysPage() -> Html {
                 </thead>
                 <tbody>
                     for k in p.items.iter() {
-                        { key_row(s, lang, k, state.selection.contains(&k.id), &state, &set_enabled, &check_one, &open) }
+                        <KeyRow key={k.id} key_view={k.clone()} selected={state.selection.contains(&k.id)}
+                            on_toggle={on_toggle.clone()} on_set_enabled={set_enabled.clone()}
+                            on_check={check_one.clone()} on_delete={on_delete.clone()} />
                     }
                 </tbody>
             </TableWrap>
@@ -387,266 +385,5 @@ pub fn KeysPage() -> Html {
                 }
             }
         </div>
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn key_row(
-    s: &'static Strings,
-    lang: crate::i18n::Lang,
-    k: &KeyView,
-    selected: bool,
-    state: &UseReducerHandle<KeysState>,
-    set_enabled: &Callback<(i64, bool)>,
-    check_one: &Callback<i64>,
-    open: &UseStateHandle<Open>,
-) -> Html {
-    let id = k.id;
-    let toggle = {
-        let d = state.dispatcher();
-        Callback::from(move |_: Event| d.dispatch(KeysAction::Toggle(id)))
-    };
-    let enabled = k.enabled;
-    let flip = set_enabled.reform(move |_: MouseEvent| (id, !enabled));
-    let check = check_one.reform(move |_: MouseEvent| id);
-    let delete = {
-        let open = open.clone();
-        Callback::from(move |_: MouseEvent| open.set(Open::ConfirmDelete(vec![id])))
-    };
-    let last_check = match (&k.last_check_result, k.last_checked_at) {
-        (Some(r), Some(at)) => format!("{} · {}", check_label(s, *r), fmt_opt_time(Some(at), lang, "")),
-        (Some(r), None) => check_label(s, *r).to_string(),
-        _ => s.never.to_string(),
-    };
-    html! {
-        <tr key={id} class={classes!(selected.then_some("selected"))} data-testid={format!("key-row-{id}")}>
-            <td class="check">
-                <input type="checkbox" checked={selected} onchange={toggle} aria-label={fill(s.select_key, &[&id])}
-                    data-testid={format!("select-{id}")} />
-            </td>
-            <td class="num">{ id }</td>
-            <td><NavLink to={Route::KeyDetail { id }}><code class="masked" data-testid="key-masked">{ &k.key_masked }</code></NavLink></td>
-            <td>{ status_badge(s, k) }</td>
-            <td>
-                <button type="button" role="switch" aria-checked={enabled.to_string()} class={classes!("switch", enabled.then_some("on"))}
-                    onclick={flip} aria-label={fill(s.toggle_key, &[&id])} data-testid={format!("toggle-{id}")}>
-                    <span class="knob" aria-hidden="true"></span>
-                    <span class="switch-text">{ if enabled { s.key_on } else { s.key_off } }</span>
-                </button>
-            </td>
-            <td class="note">{ &k.note }</td>
-            <td>{ k.project.clone().unwrap_or_default() }</td>
-            <td class="time">{ fmt_opt_time(k.last_used_at, lang, s.never) }</td>
-            <td class="time">{ last_check }</td>
-            <td class="time">{ fmt_opt_time(Some(k.created_at), lang, "") }</td>
-            <td class="row-actions">
-                <button type="button" class="small" onclick={check} data-testid={format!("check-{id}")}>{ s.check }</button>
-                <button type="button" class="small danger" onclick={delete} data-testid={format!("delete-{id}")}>{ s.delete }</button>
-            </td>
-        </tr>
-    }
-}
-
-#[derive(Properties, PartialEq)]
-struct AddKeyProps {
-    on_close: Callback<()>,
-    on_added: Callback<()>,
-}
-
-#[component]
-fn AddKeyDialog(props: &AddKeyProps) -> Html {
-    let s = use_strings();
-    let toast = use_toast();
-    let key = use_state(String::new);
-    let note = use_state(String::new);
-    let project = use_state(String::new);
-    let rpm = use_state(String::new);
-    let rpm_error = use_state(|| false);
-    let busy = use_state(|| false);
-    let error = use_state(|| None::<ApiClientError>);
-    let onsubmit = {
-        let (key, note, project, busy, error) =
-            (key.clone(), note.clone(), project.clone(), busy.clone(), error.clone());
-        let (rpm, rpm_error) = (rpm.clone(), rpm_error.clone());
-        let (on_close, on_added) = (props.on_close.clone(), props.on_added.clone());
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            let Ok(rpm_cap) = parse_rpm(&rpm) else {
-                rpm_error.set(true);
-                return;
-            };
-            rpm_error.set(false);
-            let body = CreateKeyRequest {
-                key: key.trim().to_string(),
-                note: Some(note.trim().to_string()).filter(|n| !n.is_empty()),
-                project: Some(project.trim().to_string()).filter(|p| !p.is_empty()),
-                rpm_cap,
-                group: None,
-                tier: None,
-                weight: None,
-            };
-            let (key, busy, error, toast, on_close, on_added) =
-                (key.clone(), busy.clone(), error.clone(), toast.clone(), on_close.clone(), on_added.clone());
-            busy.set(true);
-            spawn_local(async move {
-                match api::create_key(&body).await {
-                    Ok(k) => {
-                        key.set(String::new());
-                        toast.ok(fill(s.key_added, &[&k.key_masked]));
-                        on_added.emit(());
-                        on_close.emit(());
-                    }
-                    Err(e) => {
-                        busy.set(false);
-                        error.set(Some(e));
-                    }
-                }
-            });
-        })
-    };
-    let err = &*error;
-    let key_error = match err {
-        Some(e) if e.status() == Some(409) => Some(AttrValue::from(s.key_duplicate)),
-        Some(e) if e.status() == Some(400) && !e.has_fields() => Some(AttrValue::from(s.key_not_a_key)),
-        _ => server_error(err, "key"),
-    };
-    let banner = err.as_ref().filter(|e| !matches!(e.status(), Some(400) | Some(409))).cloned();
-    html! {
-        <Dialog title={s.key_add} on_close={props.on_close.clone()} testid="add-key-dialog">
-            <form {onsubmit}>
-                if let Some(e) = banner { <ErrorBanner error={e} /> }
-                <Field id="new-key" label={s.col_key} value={(*key).clone()} oninput={bind(&key)} required=true
-                    autocomplete="off" error={key_error} placeholder="AIza…" />
-                <Field id="new-key-note" label={s.col_note} value={(*note).clone()} oninput={bind(&note)}
-                    error={server_error(err, "note")} />
-                <Field id="new-key-project" label={s.col_project} value={(*project).clone()} oninput={bind(&project)}
-                    error={server_error(err, "project")} hint={s.project_hint} />
-                <Field id="new-key-rpm" label={s.col_rpm_cap} value={(*rpm).clone()} oninput={bind(&rpm)} kind="text"
-                    error={server_error(err, "rpm_cap").or_else(|| rpm_error.then(|| s.err_whole_number.into()))} hint={s.rpm_cap_hint} />
-                <div class="actions">
-                    <button type="button" onclick={props.on_close.reform(|_: MouseEvent| ())}>{ s.cancel }</button>
-                    <button type="submit" class="primary" disabled={*busy} data-testid="new-key-submit">{ s.key_add }</button>
-                </div>
-            </form>
-        </Dialog>
-    }
-}
-
-#[derive(Properties, PartialEq)]
-struct ImportProps {
-    on_close: Callback<()>,
-    on_imported: Callback<()>,
-}
-
-#[component]
-fn ImportDialog(props: &ImportProps) -> Html {
-    let s = use_strings();
-    let text = use_state(String::new);
-    let busy = use_state(|| false);
-    let error = use_state(|| None::<ApiClientError>);
-    let result = use_state(|| None::<ImportResult>);
-    let onsubmit = {
-        let (text, busy, error, result, on_imported) =
-            (text.clone(), busy.clone(), error.clone(), result.clone(), props.on_imported.clone());
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            let body = ImportRequest { text: (*text).clone(), group: None, tier: None };
-            let (text, busy, error, result, on_imported) =
-                (text.clone(), busy.clone(), error.clone(), result.clone(), on_imported.clone());
-            busy.set(true);
-            error.set(None);
-            spawn_local(async move {
-                match api::import_keys(&body).await {
-                    Ok(r) => {
-                        // The pasted keys leave the page as soon as they are in the pool.
-                        text.set(String::new());
-                        result.set(Some(r));
-                        on_imported.emit(());
-                    }
-                    Err(e) => error.set(Some(e)),
-                }
-                busy.set(false);
-            });
-        })
-    };
-    let close = props.on_close.reform(|_: MouseEvent| ());
-    html! {
-        <Dialog title={s.key_import} on_close={props.on_close.clone()} testid="import-dialog" wide=true>
-            <form {onsubmit}>
-                <p class="muted">{ s.import_intro }</p>
-                if let Some(e) = (*error).clone() { <ErrorBanner error={e} /> }
-                <Field id="import-text" label={s.import_text} value={(*text).clone()} oninput={bind(&text)} rows={10}
-                    error={server_error(&error, "text")} />
-                if let Some(r) = (*result).clone() {
-                    <div class="banner ok" role="status" data-testid="import-result">
-                        <span data-testid="import-added">{ fill(s.import_added, &[&r.added]) }</span>
-                        <span data-testid="import-duplicate">{ fill(s.import_duplicate, &[&r.duplicate]) }</span>
-                        <span data-testid="import-not-a-key">{ fill(s.import_not_a_key, &[&r.not_a_key]) }</span>
-                    </div>
-                }
-                <div class="actions">
-                    <button type="button" onclick={close} data-testid="import-close">{ s.close }</button>
-                    <button type="submit" class="primary" disabled={*busy || text.trim().is_empty()} data-testid="import-submit">
-                        { if *busy { s.working } else { s.key_import } }
-                    </button>
-                </div>
-            </form>
-        </Dialog>
-    }
-}
-
-#[derive(Properties, PartialEq)]
-struct ExportProps {
-    on_close: Callback<()>,
-}
-
-/// Export is deliberate: a dialog, a warning, and a download; the keys never enter the page.
-#[component]
-fn ExportDialog(props: &ExportProps) -> Html {
-    let s = use_strings();
-    let toast = use_toast();
-    let busy = use_state(|| false);
-    let password = use_state(String::new);
-    let export = |json: bool| {
-        let (busy, toast, on_close, password) = (busy.clone(), toast.clone(), props.on_close.clone(), password.clone());
-        Callback::from(move |_: MouseEvent| {
-            let (busy, toast, on_close) = (busy.clone(), toast.clone(), on_close.clone());
-            let password = (*password).clone();
-            busy.set(true);
-            spawn_local(async move {
-                let saved = api::export_keys(&password).await.map_err(|e| error_text(s, &e)).and_then(|keys| {
-                    let n = keys.len();
-                    let result = if json {
-                        let text = serde_json::to_string_pretty(&keys).map_err(|e| e.to_string())?;
-                        download::save_text("poise-keys.json", "application/json", &text)
-                    } else {
-                        let mut text = keys.iter().map(|k| k.key.as_str()).collect::<Vec<_>>().join("\n");
-                        text.push('\n');
-                        download::save_text("poise-keys.txt", "text/plain", &text)
-                    };
-                    result.map(|()| n)
-                });
-                busy.set(false);
-                match saved {
-                    Ok(n) => {
-                        toast.ok(fill(s.export_done, &[&n]));
-                        on_close.emit(());
-                    }
-                    Err(e) => toast.error(e),
-                }
-            });
-        })
-    };
-    html! {
-        <Dialog title={s.key_export} on_close={props.on_close.clone()} testid="export-dialog">
-            <p class="banner warn">{ s.export_warning }</p>
-            <Field id="export-password" label={s.confirm_password} kind="password" autocomplete="current-password"
-                value={(*password).clone()} oninput={bind(&password)} hint={s.confirm_password_hint} required=true />
-            <div class="actions">
-                <button type="button" onclick={props.on_close.reform(|_: MouseEvent| ())}>{ s.cancel }</button>
-                <button type="button" disabled={*busy || password.is_empty()} onclick={export(false)} data-testid="export-txt">{ s.export_txt }</button>
-                <button type="button" class="primary" disabled={*busy || password.is_empty()} onclick={export(true)} data-testid="export-json">{ s.export_json }</button>
-            </div>
-        </Dialog>
     }
 }
