@@ -32,6 +32,7 @@ use poise_core::proxy::credentials;
 use poise_core::redact::{redact_exact, redact_secrets};
 use poise_core::stream::Usage;
 use poise_core::token::hex;
+use poise_core::vocab::ErrorClass;
 use std::pin::pin;
 use std::time::Duration;
 use worker::{
@@ -243,7 +244,7 @@ impl Session {
         let pool = Pool::new(&self.env, &self.pctx.keys, self.pctx.config.key_rpm_default, seed as u32);
         let mut tried: Vec<i64> = Vec::new();
         let mut avoid_project: Option<String> = None;
-        let mut last: Option<(Close, u16, &'static str)> = None;
+        let mut last: Option<(Close, u16, ErrorClass)> = None;
         let allowed = self.pctx.config.max_attempts.max(1);
         for n in 0..allowed {
             let now = clock::now_ms(&self.env);
@@ -267,7 +268,7 @@ impl Session {
             let started = clock::now_ms(&self.env);
             let (class, close, status) = match self.attempt(&key, setup).await {
                 Opened::Ready(up, first) => {
-                    self.attempt_log(&key, 101, "", "", started);
+                    self.attempt_log(&key, 101, None, "", started);
                     self.record.key_id = Some(key.id);
                     self.record.key_masked = Some(mask_key(&key.key));
                     self.record.status = 200;
@@ -276,7 +277,7 @@ impl Session {
                 }
                 Opened::Failed(class, close, status) => (class, close, status),
             };
-            self.attempt_log(&key, status, class.class.as_str(), &class.reason, started);
+            self.attempt_log(&key, status, Some(class.class.into()), &class.reason, started);
             // The same policy as REST attempts; a Live session creates nothing upstream.
             let decision = after_failure(&Failed {
                 class: class.class,
@@ -290,7 +291,7 @@ impl Session {
             apply_penalty(&self.env, &self.ctx, &pool, p).await;
             // No HTTP status of its own (an early close, or no answer at all): logged as a bad gateway.
             let status = if status == 101 || status == 0 { 502 } else { status };
-            last = Some((close, status, class.class.as_str()));
+            last = Some((close, status, ErrorClass::from(class.class)));
             match decision.next {
                 Next::Stop => break,
                 Next::Retry { backoff_ms, avoid_project: avoid } => {
@@ -306,7 +307,7 @@ impl Session {
         match last {
             Some((close, status, class)) => {
                 self.record.status = status;
-                self.record.error_class = class.to_string();
+                self.record.error_class = Some(class);
                 Err(close)
             }
             None => Err(self.fail(&GatewayError::UpstreamUnreachable)),
@@ -469,16 +470,16 @@ impl Session {
     /// The gateway ends the session itself: its error class and status go to the log.
     fn fail(&mut self, err: &GatewayError) -> Close {
         self.record.status = err.status();
-        self.record.error_class = err.class().to_string();
+        self.record.error_class = Some(err.class());
         Close::gateway(err)
     }
 
-    fn attempt_log(&mut self, key: &PoolKey, status: u16, class: &str, reason: &str, started: u64) {
+    fn attempt_log(&mut self, key: &PoolKey, status: u16, class: Option<ErrorClass>, reason: &str, started: u64) {
         self.record.attempts.push(AttemptLog {
             key_id: key.id,
             key_masked: mask_key(&key.key),
             status,
-            class: class.to_string(),
+            class,
             reason: reason.to_string(),
             latency_ms: clock::now_ms(&self.env).saturating_sub(started),
         });
