@@ -174,7 +174,7 @@ mod tests {
         assert_eq!(parse_key_list_query(&q("")).unwrap(), KeyListQuery::default());
         assert_eq!(parse_key_list_query(&q("q=")).unwrap(), KeyListQuery::default());
         let lq = parse_key_list_query(&q(
-            "q=team a&status=disabled&enabled=false&sort=last_used_at&order=asc&page=3&per_page=500",
+            "q=team a&status=disabled&enabled=false&group=team&tier=paid&sort=last_used_at&order=asc&page=3&per_page=500",
         ))
         .unwrap();
         assert_eq!(
@@ -183,6 +183,8 @@ mod tests {
                 q: Some("team a".into()),
                 status: Some(KeyStatus::Disabled),
                 enabled: Some(false),
+                group: Some("team".into()),
+                tier: Some("paid".into()),
                 sort: KeySort::LastUsedAt,
                 descending: false,
                 page: 3,
@@ -196,11 +198,12 @@ mod tests {
 
     #[test]
     fn every_bad_parameter_is_reported_by_name() {
-        let e =
-            parse_key_list_query(&q("status=cooling&enabled=1&sort=key&order=up&page=0&per_page=501&bogus=1&q=fine"))
-                .unwrap_err();
+        let e = parse_key_list_query(&q(
+            "status=cooling&enabled=1&group=a b&sort=key&order=up&page=0&per_page=501&bogus=1&q=fine",
+        ))
+        .unwrap_err();
         let names: Vec<&str> = e.keys().map(String::as_str).collect();
-        assert_eq!(names, ["bogus", "enabled", "order", "page", "per_page", "sort", "status"]);
+        assert_eq!(names, ["bogus", "enabled", "group", "order", "page", "per_page", "sort", "status"]);
         assert_eq!(e["per_page"], "must be a whole number from 1 to 500");
         assert_eq!(e["bogus"], "unknown parameter");
         assert!(parse_key_list_query(&q("page=x")).unwrap_err().contains_key("page"));
