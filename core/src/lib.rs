@@ -11,6 +11,7 @@ pub mod cache;
 pub mod config;
 pub mod cost;
 pub mod error;
+pub mod hash;
 pub mod lists;
 pub mod live;
 pub mod log;

@@ -1,26 +1,11 @@
 //! Small HTTP helpers shared by the proxy and the admin API: the raw request URL, JSON
-//! responses, platform errors as `GatewayError::Internal` ([`OrInternal`]), and the one place
-//! where a `GatewayError` becomes a response.
+//! responses, and the one place where a `GatewayError` becomes a response (platform errors
+//! become errors through `crate::error::OrInternal`).
 
 use poise_core::error::GatewayError;
-use worker::{console_error, Headers, Response, ResponseBuilder};
+use worker::{Headers, Response, ResponseBuilder};
 
 pub use poise_core::proxy::url::RawUrl;
-
-/// Turns a platform failure (D1, a Durable Object, the runtime) into the gateway's
-/// `Internal` error: the cause goes to the log with `what` was being done, never to the client.
-pub trait OrInternal<T> {
-    fn or_internal(self, what: &str) -> Result<T, GatewayError>;
-}
-
-impl<T, E: std::fmt::Display> OrInternal<T> for Result<T, E> {
-    fn or_internal(self, what: &str) -> Result<T, GatewayError> {
-        self.map_err(|e| {
-            console_error!("gemini-poise internal error in {}: {}", what, e);
-            GatewayError::Internal
-        })
-    }
-}
 
 /// Which error dialect a proxy path speaks.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

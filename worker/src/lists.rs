@@ -2,7 +2,7 @@
 //! `poise_core::lists`): the resources created through the gateway, read from each owning key's
 //! upstream list, merged and paginated with the gateway's page token.
 
-use crate::http::OrInternal;
+use crate::error::OrInternal;
 use crate::proxy::context::ProxyContext;
 use crate::store;
 use poise_core::error::GatewayError;

@@ -14,7 +14,8 @@
 //! written to the request log when it ends (route `live`).
 
 use crate::clock;
-use crate::http::{gateway_error, Dialect, OrInternal, RawUrl};
+use crate::error::OrInternal;
+use crate::http::{gateway_error, Dialect, RawUrl};
 use crate::pool::Pool;
 use crate::proxy::context::{self, ProxyContext};
 use crate::proxy::retry::{apply_penalty, KeyPenalty};
@@ -122,7 +123,7 @@ fn arraybuffer_frames(ws: &WebSocket) -> worker::Result<()> {
 
 /// A platform failure as the gateway's internal error (the cause is logged, never sent).
 fn internal(what: &str, e: worker::Error) -> GatewayError {
-    Err::<(), _>(e).or_internal(what).err().unwrap_or(GatewayError::Internal)
+    Err::<(), _>(e).or_internal(what).err().map_or(GatewayError::Internal, GatewayError::from)
 }
 
 /// One frame's payload.

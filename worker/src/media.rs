@@ -3,7 +3,8 @@
 //! by the key that answered (so downloads through the gateway go to that key), and the
 //! rewritten body is sent. Replies without download URIs are sent as they came.
 
-use crate::http::{OrInternal, RawUrl};
+use crate::error::OrInternal;
+use crate::http::RawUrl;
 use crate::store::{self, keys::PoolKey};
 use poise_core::error::GatewayError;
 use poise_core::media::{rewrite_download_uris, GOOGLE_ORIGIN};

@@ -24,6 +24,7 @@
 //!
 //! [`after_failure`]: crate::pool::retry::after_failure
 
+use crate::hash::{fnv1a, mix};
 use serde::{Deserialize, Serialize};
 
 /// What selection needs to know about one pool key, for the requested model.
@@ -97,19 +98,6 @@ pub fn earliest_free_ms(keys: &[KeyView], now_ms: u64) -> Option<u64> {
         .filter(|k| !k.model_unavailable)
         .map(|k| k.cooling_until_ms.map_or(now_ms, |until| until.max(now_ms)))
         .min()
-}
-
-/// FNV-1a, 64-bit: a stable hash of the model name.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
-}
-
-/// The splitmix64 finaliser: spreads every input bit over the output.
-fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
 }
 
 #[cfg(test)]

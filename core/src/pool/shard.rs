@@ -14,6 +14,7 @@
 
 use super::bucket::{try_acquire, Bucket, Mode};
 use super::select::{earliest_free_ms, select_keys, KeyView, SelectRequest};
+use crate::hash::fnv1a;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -29,10 +30,6 @@ pub fn shard_of(key_id: i64, project: Option<&str>, shards: u32) -> u32 {
         Some(p) if !p.is_empty() => (fnv1a(p.as_bytes()) % u64::from(shards)) as u32,
         _ => (key_id.unsigned_abs() % u64::from(shards)) as u32,
     }
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// A key as the worker describes it to its shard (from D1).

@@ -12,6 +12,7 @@
 //! a paid key is only tried when no free key of the token's groups is usable for the model
 //! (cooling, capped or exhausted) or every free one already failed this request.
 
+use crate::hash::mix;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -84,14 +85,6 @@ pub fn order(
     }
     tiered.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)));
     tiered.into_iter().map(|(_, _, _, id)| id).collect()
-}
-
-/// splitmix64's finaliser.
-fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! round trip.
 
 use super::cache;
-use crate::http::OrInternal;
+use crate::error::OrInternal;
 use crate::store::{self, keys::PoolKey, settings, tokens::TokenRow};
 use poise_core::config::Config;
 use poise_core::cost::Counters;
@@ -50,7 +50,7 @@ pub async fn upload_owner(env: &Env, upload_id: &str) -> Result<Option<PoolKey>,
     let db = store::db(env).or_internal("d1 binding")?;
     let owner = store::resources::owner(&db, &format!("upload:{upload_id}")).await.or_internal("upload owner")?;
     let Some(key_id) = owner else { return Ok(None) };
-    store::keys::usable_by_id(&db, key_id).await.or_internal("upload key")
+    Ok(store::keys::usable_by_id(&db, key_id).await.or_internal("upload key")?)
 }
 
 /// The effective config alone (CORS preflights).

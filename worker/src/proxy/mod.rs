@@ -30,7 +30,8 @@ mod respond;
 pub(crate) mod retry;
 
 use crate::durable::token_limiter::Limiter;
-use crate::http::{gateway_error, OrInternal, RawUrl};
+use crate::error::OrInternal;
+use crate::http::{gateway_error, RawUrl};
 use context::ProxyContext;
 use exchange::Exchange;
 use outbound::{Outbound, OutboundBody};

@@ -5,7 +5,8 @@ use super::attempt::ErrorReply;
 use super::body::{self, Prepared};
 use super::exchange::Exchange;
 use super::outbound::Outbound;
-use crate::http::{Dialect, OrInternal, RawUrl};
+use crate::error::OrInternal;
+use crate::http::{Dialect, RawUrl};
 use crate::store::{self, keys::PoolKey};
 use futures_channel::oneshot;
 use poise_core::error::GatewayError;
@@ -75,7 +76,7 @@ pub async fn pass_through(
         Prepared::Untouched(mut up) => {
             if let Some(claude) = &x.anthropic {
                 let chunks = up.stream().or_internal("stream")?;
-                return claude.respond(chunks).await.map(Some).or_internal("anthropic reply");
+                return Ok(claude.respond(chunks).await.map(Some).or_internal("anthropic reply")?);
             }
             let (_, body) = up.into_parts();
             Ok(Some(builder.body(body)))
@@ -86,9 +87,9 @@ pub async fn pass_through(
             let stream =
                 body::client_stream(held, rest, *scanner, x.dialect == Dialect::OpenAi, log_capture(x.body_cap), tx);
             if let Some(claude) = &x.anthropic {
-                return claude.respond(Box::pin(stream)).await.map(Some).or_internal("anthropic reply");
+                return Ok(claude.respond(Box::pin(stream)).await.map(Some).or_internal("anthropic reply")?);
             }
-            builder.from_stream(stream).map(Some).or_internal("stream")
+            Ok(builder.from_stream(stream).map(Some).or_internal("stream")?)
         }
     }
 }
