@@ -34,7 +34,9 @@ before(async () => {
   await admin.patch("/api/v1/config", { max_attempts: 10 });
   await up.rules([
     { match: { key: FAULTY.e503 }, reply: { preset: "overloaded" } },
-    { match: { key: FAULTY.e429 }, reply: { preset: "quota_rpm", retry_delay: "50s" } },
+    // A delay longer than the load phase can take on a busy 2-core machine, so the cooldown set by
+    // its last 429 is still running when the key states are checked.
+    { match: { key: FAULTY.e429 }, reply: { preset: "quota_rpm", retry_delay: "900s" } },
     { match: { key: FAULTY.drop }, reply: { drop: "before_headers" } },
     { match: { key: FAULTY.empty, path: ":generateContent" }, reply: { preset: "empty_candidates" } },
     { match: { key: FAULTY.empty, path: ":streamGenerateContent" }, reply: { status: 200, headers: { "content-type": "text/event-stream" }, chunks: [{ data: 'data: {"usageMetadata":{"totalTokenCount":1}}\r\n\r\n', delay_ms: 0 }] } },
