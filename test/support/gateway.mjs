@@ -31,6 +31,36 @@ function listening(port) {
   });
 }
 
+/** Process ids of every descendant of `pid` (wrangler's workerd and its helpers). */
+function descendants(pid) {
+  let out;
+  try {
+    out = execFileSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" });
+  } catch {
+    return [];
+  }
+  const children = new Map();
+  for (const line of out.trim().split("\n")) {
+    const [p, pp] = line.trim().split(/\s+/).map(Number);
+    if (!children.has(pp)) children.set(pp, []);
+    children.get(pp).push(p);
+  }
+  const found = [];
+  const walk = (p) => (children.get(p) ?? []).forEach((c) => { found.push(c); walk(c); });
+  walk(pid);
+  return found;
+}
+
+/** Whether process `pid` still exists. */
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function freePort() {
   return new Promise((resolve) => {
     const srv = net.createServer().listen(0, "127.0.0.1", () => {
@@ -90,13 +120,17 @@ export async function startGateway({ upstream, vars = {}, persistTo, testSchedul
 
   const stop = async () => {
     if (!child || child.exitCode !== null) return;
+    const runtime = descendants(child.pid);
     const done = new Promise((r) => child.once("exit", r));
     child.kill("SIGINT");
     const t = setTimeout(() => child.kill("SIGKILL"), 10000);
     await done;
     clearTimeout(t);
-    // workerd may outlive wrangler by a moment; a restart must not find the old one answering.
-    for (let i = 0; i < 200 && (await listening(port)); i++) await new Promise((r) => setTimeout(r, 50));
+    // workerd may outlive wrangler by a moment, still holding the port and the local state; a
+    // restart must wait until the old runtime processes are gone.
+    for (let i = 0; i < 200 && (runtime.some(alive) || (await listening(port))); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
   };
 
   await start();
